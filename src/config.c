@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "kith-error.h"
+
+static void
+kith_config_set_str (gchar **target, const gchar *value)
+{
+	gchar *copy = g_strdup (value);
+	g_free (*target);
+	*target = copy;
+}
+
+typedef struct {
+	const gchar *group;
+	const gchar *const *keys;
+} KithConfigGroup;
+
+static const gchar *const kith_keys_kith[] = { "StateDirectory", NULL };
+static const gchar *const kith_keys_xmpp[] = {
+	"Mode", "Server", "Port", "Domain", "Resource", "Register", "Tls", "TlsCaFile",
+	"ComponentDomain", "ComponentSecret", "MaxConnecting", NULL,
+};
+static const gchar *const kith_keys_friendship[] = {
+	"Policy", "Owner", "Allow", "Provisioning", "Registry", NULL,
+};
+
+static const KithConfigGroup kith_config_groups[] = {
+	{ "kith", kith_keys_kith },
+	{ "xmpp", kith_keys_xmpp },
+	{ "friendship", kith_keys_friendship },
+};
+
+static void
+kith_bus_config_free (KithBusConfig *bus)
+{
+	g_free (bus->name);
+	g_free (bus->group);
+	g_free (bus->driver);
+	g_free (bus);
+}
+
+void
+kith_config_free (KithConfig *config)
+{
+	if (config == NULL)
+		return;
+	g_free (config->path);
+	if (config->keyfile != NULL)
+		g_key_file_unref (config->keyfile);
+	if (config->origin != NULL)
+		g_hash_table_unref (config->origin);
+	g_free (config->state_directory);
+	g_free (config->server);
+	g_free (config->domain);
+	g_free (config->resource);
+	g_free (config->tls_ca_file);
+	g_free (config->component_domain);
+	g_free (config->component_secret);
+	g_free (config->owner);
+	g_strfreev (config->allow);
+	g_free (config->provisioning);
+	g_free (config->registry);
+	if (config->buses != NULL)
+		g_ptr_array_unref (config->buses);
+	g_free (config);
+}
+
+const gchar *
+kith_config_origin (KithConfig *config, const gchar *group, const gchar *key)
+{
+	g_autofree gchar *id = g_strdup_printf ("%s\x1f%s", group, key != NULL ? key : "");
+	const gchar *file = g_hash_table_lookup (config->origin, id);
+	return file != NULL ? file : config->path;
+}
+
+void
+kith_config_prefix_error (KithConfig *config, GError **error, const gchar *group, const gchar *key)
+{
+	if (key != NULL)
+		g_prefix_error (error, "%s: [%s] %s: ", kith_config_origin (config, group, key),
+				group, key);
+	else
+		g_prefix_error (error, "%s: [%s]: ", kith_config_origin (config, group, NULL), group);
+}
+
+const gchar *
+kith_policy_kind_to_string (KithPolicyKind kind)
+{
+	switch (kind) {
+	case KITH_POLICY_OPEN:
+		return "open";
+	case KITH_POLICY_ALLOWLIST:
+		return "allowlist";
+	case KITH_POLICY_MANUAL:
+		return "manual";
+	case KITH_POLICY_PARENT:
+		return "parent";
+	}
+	return "open";
+}
+
+gboolean
+kith_jid_is_valid_bare (const gchar *text)
+{
+	const gchar *at, *domain;
+
+	if (text == NULL || text[0] == '\0' || strlen (text) > 1023)
+		return FALSE;
+	if (strchr (text, '/') != NULL || !g_utf8_validate (text, -1, NULL))
+		return FALSE;
+	for (const gchar *p = text; *p != '\0'; p++) {
+		if (g_ascii_isspace (*p) || *p == '"' || *p == '<' || *p == '>' || *p == '\'')
+			return FALSE;
+	}
+	at = strchr (text, '@');
+	if (at != NULL && (at == text || strchr (at + 1, '@') != NULL))
+		return FALSE;
+	domain = at != NULL ? at + 1 : text;
+	return domain[0] != '\0' && domain[0] != '.';
+}
+
+/* merge one file into the combined key file, remembering where each key came from */
+static gboolean
+kith_config_merge_file (KithConfig *config, const gchar *path, GError **error)
+{
+	g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+	g_auto(GStrv) groups = NULL;
+
+	if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error (error, "%s: ", path);
+		return FALSE;
+	}
+	groups = g_key_file_get_groups (keyfile, NULL);
+	for (guint i = 0; groups[i] != NULL; i++) {
+		g_auto(GStrv) keys = g_key_file_get_keys (keyfile, groups[i], NULL, NULL);
+		g_hash_table_insert (config->origin, g_strdup_printf ("%s\x1f", groups[i]),
+				     g_strdup (path));
+		for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
+			g_autofree gchar *value = g_key_file_get_value (keyfile, groups[i], keys[j],
+								       NULL);
+			g_key_file_set_value (config->keyfile, groups[i], keys[j], value);
+			g_hash_table_insert (config->origin,
+					     g_strdup_printf ("%s\x1f%s", groups[i], keys[j]),
+					     g_strdup (path));
+		}
+	}
+	return TRUE;
+}
+
+static gint
+kith_config_compare_names (gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0 (*(const gchar **) a, *(const gchar **) b);
+}
+
+static gboolean
+kith_config_merge_dropins (KithConfig *config, GError **error)
+{
+	g_autofree gchar *base = g_path_get_dirname (config->path);
+	g_autofree gchar *dirname = g_build_filename (base, "conf.d", NULL);
+	g_autoptr(GDir) dir = g_dir_open (dirname, 0, NULL);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+	const gchar *name;
+
+	if (dir == NULL)
+		return TRUE;
+	while ((name = g_dir_read_name (dir)) != NULL) {
+		if (g_str_has_suffix (name, ".conf"))
+			g_ptr_array_add (names, g_build_filename (dirname, name, NULL));
+	}
+	g_ptr_array_sort (names, kith_config_compare_names);
+	for (guint i = 0; i < names->len; i++) {
+		if (!kith_config_merge_file (config, g_ptr_array_index (names, i), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gchar *
+kith_config_get_string (KithConfig *config, const gchar *group, const gchar *key,
+			const gchar *fallback)
+{
+	g_autofree gchar *value = g_key_file_get_string (config->keyfile, group, key, NULL);
+	if (value == NULL)
+		return g_strdup (fallback);
+	g_strstrip (value);
+	return g_steal_pointer (&value);
+}
+
+static gboolean
+kith_config_fail (KithConfig *config, GError **error, const gchar *group, const gchar *key,
+		  const gchar *format, ...) G_GNUC_PRINTF (5, 6);
+
+static gboolean
+kith_config_fail (KithConfig *config, GError **error, const gchar *group, const gchar *key,
+		  const gchar *format, ...)
+{
+	va_list args;
+	g_autofree gchar *message = NULL;
+
+	va_start (args, format);
+	message = g_strdup_vprintf (format, args);
+	va_end (args);
+	g_set_error_literal (error, KITH_ERROR, KITH_ERROR_CONFIG, message);
+	kith_config_prefix_error (config, error, group, key);
+	return FALSE;
+}
+
+static gboolean
+kith_config_get_bool (KithConfig *config, const gchar *group, const gchar *key, gboolean fallback,
+		      gboolean *out, GError **error)
+{
+	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
+	if (value == NULL || value[0] == '\0') {
+		*out = fallback;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp (value, "true") == 0 || g_strcmp0 (value, "1") == 0 ||
+	    g_ascii_strcasecmp (value, "yes") == 0) {
+		*out = TRUE;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp (value, "false") == 0 || g_strcmp0 (value, "0") == 0 ||
+	    g_ascii_strcasecmp (value, "no") == 0) {
+		*out = FALSE;
+		return TRUE;
+	}
+	return kith_config_fail (config, error, group, key, "'%s' is not true or false", value);
+}
+
+static gboolean
+kith_config_get_uint (KithConfig *config, const gchar *group, const gchar *key, guint fallback,
+		      guint min, guint max, guint *out, GError **error)
+{
+	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
+	guint64 number;
+
+	if (value == NULL || value[0] == '\0') {
+		*out = fallback;
+		return TRUE;
+	}
+	if (!g_ascii_string_to_unsigned (value, 10, min, max, &number, NULL))
+		return kith_config_fail (config, error, group, key,
+					 "'%s' is not a number between %u and %u", value, min, max);
+	*out = (guint) number;
+	return TRUE;
+}
+
+/* picks one of names[]; returns the index through out */
+static gboolean
+kith_config_get_choice (KithConfig *config, const gchar *group, const gchar *key,
+			const gchar *const *names, guint fallback, guint *out, GError **error)
+{
+	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
+	g_autofree gchar *choices = NULL;
+
+	if (value == NULL || value[0] == '\0') {
+		*out = fallback;
+		return TRUE;
+	}
+	for (guint i = 0; names[i] != NULL; i++) {
+		if (g_ascii_strcasecmp (value, names[i]) == 0) {
+			*out = i;
+			return TRUE;
+		}
+	}
+	choices = g_strjoinv (", ", (gchar **) names);
+	return kith_config_fail (config, error, group, key, "'%s' is not one of %s", value,
+				 choices);
+}
+
+static gboolean
+kith_config_check_keys (KithConfig *config, const gchar *group, const gchar *const *known,
+			GError **error)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys (config->keyfile, group, NULL, NULL);
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (!g_strv_contains (known, keys[i]))
+			return kith_config_fail (config, error, group, keys[i], "unknown key");
+	}
+	return TRUE;
+}
+
+static gboolean
+kith_config_is_bus_name (const gchar *name)
+{
+	if (name[0] == '\0' || strlen (name) > 32)
+		return FALSE;
+	for (const gchar *p = name; *p != '\0'; p++) {
+		if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+kith_config_parse_groups (KithConfig *config, GError **error)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups (config->keyfile, NULL);
+
+	for (guint i = 0; groups[i] != NULL; i++) {
+		const gchar *group = groups[i];
+		gboolean known = FALSE;
+		KithBusConfig *bus;
+
+		for (guint j = 0; j < G_N_ELEMENTS (kith_config_groups); j++) {
+			if (g_strcmp0 (group, kith_config_groups[j].group) == 0) {
+				if (!kith_config_check_keys (config, group,
+							     kith_config_groups[j].keys, error))
+					return FALSE;
+				known = TRUE;
+			}
+		}
+		if (known)
+			continue;
+		if (!g_str_has_prefix (group, "bus:"))
+			return kith_config_fail (config, error, group, NULL,
+						 "unknown group (expected kith, xmpp, friendship "
+						 "or bus:NAME)");
+		if (!kith_config_is_bus_name (group + 4))
+			return kith_config_fail (config, error, group, NULL,
+						 "bus name must be 1-32 characters of a-z, 0-9 "
+						 "and -");
+		bus = g_new0 (KithBusConfig, 1);
+		bus->name = g_strdup (group + 4);
+		bus->group = g_strdup (group);
+		bus->driver = kith_config_get_string (config, group, "Driver", NULL);
+		g_ptr_array_add (config->buses, bus);
+		if (bus->driver == NULL || bus->driver[0] == '\0')
+			return kith_config_fail (config, error, group, "Driver",
+						 "missing: every bus needs a driver");
+	}
+	return TRUE;
+}
+
+static gboolean
+kith_config_parse_xmpp (KithConfig *config, GError **error)
+{
+	static const gchar *const modes[] = { "client", "component", NULL };
+	static const gchar *const tls[] = { "required", "optional", "disabled", NULL };
+	guint mode, tls_mode, port, max_connecting;
+
+	if (!kith_config_get_choice (config, "xmpp", "Mode", modes, KITH_MODE_CLIENT, &mode, error))
+		return FALSE;
+	config->mode = mode;
+	if (config->mode == KITH_MODE_COMPONENT)
+		return kith_config_fail (config, error, "xmpp", "Mode",
+					 "component mode is not available in this version");
+	config->server = kith_config_get_string (config, "xmpp", "Server", "");
+	if (!kith_config_get_uint (config, "xmpp", "Port", 5222, 1, 65535, &port, error))
+		return FALSE;
+	config->port = (guint16) port;
+	config->domain = kith_config_get_string (config, "xmpp", "Domain", "");
+	if (config->domain[0] == '\0' || !kith_jid_is_valid_bare (config->domain) ||
+	    strchr (config->domain, '@') != NULL)
+		return kith_config_fail (config, error, "xmpp", "Domain",
+					 "a domain name is required, e.g. Domain=example.net");
+	if (config->server[0] == '\0')
+		kith_config_set_str (&config->server, config->domain);
+	config->resource = kith_config_get_string (config, "xmpp", "Resource", "kith");
+	if (config->resource[0] == '\0' || strchr (config->resource, '/') != NULL)
+		return kith_config_fail (config, error, "xmpp", "Resource",
+					 "must be a non-empty name");
+	if (!kith_config_get_bool (config, "xmpp", "Register", FALSE, &config->register_accounts,
+				   error))
+		return FALSE;
+	if (!kith_config_get_choice (config, "xmpp", "Tls", tls, KITH_TLS_REQUIRED, &tls_mode,
+				     error))
+		return FALSE;
+	config->tls = tls_mode;
+	config->tls_ca_file = kith_config_get_string (config, "xmpp", "TlsCaFile", "");
+	if (config->tls_ca_file[0] != '\0' &&
+	    !g_file_test (config->tls_ca_file, G_FILE_TEST_IS_REGULAR))
+		return kith_config_fail (config, error, "xmpp", "TlsCaFile",
+					 "'%s' is not a readable file", config->tls_ca_file);
+	config->component_domain = kith_config_get_string (config, "xmpp", "ComponentDomain", "");
+	config->component_secret = kith_config_get_string (config, "xmpp", "ComponentSecret", "");
+	if (!kith_config_get_uint (config, "xmpp", "MaxConnecting", 8, 1, 1000, &max_connecting,
+				   error))
+		return FALSE;
+	config->max_connecting = max_connecting;
+	return TRUE;
+}
+
+static gboolean
+kith_config_parse_friendship (KithConfig *config, GError **error)
+{
+	static const gchar *const policies[] = { "open", "allowlist", "manual", "parent", NULL };
+	guint policy;
+
+	if (!kith_config_get_choice (config, "friendship", "Policy", policies, KITH_POLICY_OPEN,
+				     &policy, error))
+		return FALSE;
+	config->policy = policy;
+	if (config->policy == KITH_POLICY_PARENT)
+		return kith_config_fail (config, error, "friendship", "Policy",
+					 "'parent' is not available in this version");
+	config->owner = kith_config_get_string (config, "friendship", "Owner", "");
+	if (config->owner[0] != '\0' && !kith_jid_is_valid_bare (config->owner))
+		return kith_config_fail (config, error, "friendship", "Owner",
+					 "'%s' is not a bare JID", config->owner);
+	config->allow = g_key_file_get_string_list (config->keyfile, "friendship", "Allow", NULL,
+						    NULL);
+	if (config->allow == NULL)
+		config->allow = g_new0 (gchar *, 1);
+	for (guint i = 0; config->allow[i] != NULL; i++) {
+		g_strstrip (config->allow[i]);
+		if (config->allow[i][0] != '\0' && !kith_jid_is_valid_bare (config->allow[i]))
+			return kith_config_fail (config, error, "friendship", "Allow",
+						 "'%s' is not a bare JID", config->allow[i]);
+	}
+	config->provisioning = kith_config_get_string (config, "friendship", "Provisioning", "");
+	config->registry = kith_config_get_string (config, "friendship", "Registry", "");
+	return TRUE;
+}
+
+KithConfig *
+kith_config_load (const gchar *path, GError **error)
+{
+	g_autoptr(KithConfig) config = g_new0 (KithConfig, 1);
+
+	config->path = g_strdup (path);
+	config->keyfile = g_key_file_new ();
+	config->origin = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	config->buses = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_bus_config_free);
+	if (!kith_config_merge_file (config, path, error))
+		return NULL;
+	if (!kith_config_merge_dropins (config, error))
+		return NULL;
+	if (!kith_config_parse_groups (config, error))
+		return NULL;
+	config->state_directory =
+		kith_config_get_string (config, "kith", "StateDirectory", "/var/lib/kith");
+	if (g_getenv ("STATE_DIRECTORY") != NULL && g_getenv ("STATE_DIRECTORY")[0] != '\0') {
+		/* systemd may pass several colon-separated directories: use the first */
+		g_auto(GStrv) dirs = g_strsplit (g_getenv ("STATE_DIRECTORY"), ":", 2);
+		kith_config_set_str (&config->state_directory, dirs[0]);
+	}
+	if (!kith_config_parse_xmpp (config, error))
+		return NULL;
+	if (!kith_config_parse_friendship (config, error))
+		return NULL;
+	return g_steal_pointer (&config);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "daemon.h"
+
+#include "driver.h"
+#include "identity.h"
+#include "iot/policy.h"
+#include "kith-error.h"
+#include "store.h"
+#include "xmpp/session.h"
+
+#define KITH_DAEMON_STOP_TIMEOUT_S 5
+
+struct _KithDaemon {
+	KithConfig *config;
+	GPtrArray *drivers;    /* KithDriver */
+	GPtrArray *identities; /* KithIdentity */
+	KithStore *store;
+	KithPolicy *policy;
+	KithConnectGate *gate;
+	guint stopping;
+	guint stop_timer;
+	GSourceFunc stop_done;
+	gpointer stop_data;
+};
+
+static gboolean
+kith_daemon_check_driver_keys (KithDaemon *self, KithDriver *driver, KithBusConfig *bus,
+			       GError **error)
+{
+	const gchar *group = bus->group;
+	g_auto(GStrv) keys = g_key_file_get_keys (self->config->keyfile, group, NULL, NULL);
+	const gchar *const *known = kith_driver_get_keys (driver);
+
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (g_strcmp0 (keys[i], "Driver") == 0 || g_strv_contains (known, keys[i]))
+			continue;
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown key for driver %s",
+			     bus->driver);
+		kith_config_prefix_error (self->config, error, group, keys[i]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+KithDaemon *
+kith_daemon_new (KithConfig *config, GError **error)
+{
+	g_autoptr(KithDaemon) self = g_new0 (KithDaemon, 1);
+	g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+
+	self->config = config;
+	self->drivers = g_ptr_array_new_with_free_func (g_object_unref);
+	self->identities = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_identity_free);
+	for (guint i = 0; i < config->buses->len; i++) {
+		KithBusConfig *bus = g_ptr_array_index (config->buses, i);
+		g_autoptr(KithDriver) driver = kith_driver_new (bus->driver, bus->name, error);
+		GPtrArray *devices;
+
+		if (driver == NULL) {
+			kith_config_prefix_error (config, error, bus->group, "Driver");
+			return NULL;
+		}
+		if (!kith_daemon_check_driver_keys (self, driver, bus, error))
+			return NULL;
+		if (!kith_driver_setup (driver, config->keyfile, bus->group, error)) {
+			g_prefix_error (error, "%s: ", kith_config_origin (config, bus->group, NULL));
+			return NULL;
+		}
+		devices = kith_driver_get_devices (driver);
+		for (guint j = 0; j < devices->len; j++) {
+			const gchar *id = kith_device_get_id (g_ptr_array_index (devices, j));
+			if (!g_hash_table_add (ids, (gpointer) id)) {
+				g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+					     "device id %s is used twice", id);
+				kith_config_prefix_error (config, error, bus->group, NULL);
+				return NULL;
+			}
+		}
+		g_ptr_array_add (self->drivers, g_steal_pointer (&driver));
+	}
+	return g_steal_pointer (&self);
+}
+
+void
+kith_daemon_free (KithDaemon *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_handle_id (&self->stop_timer, g_source_remove);
+	for (guint i = 0; i < self->drivers->len; i++)
+		kith_driver_stop (g_ptr_array_index (self->drivers, i));
+	g_ptr_array_unref (self->identities);
+	g_ptr_array_unref (self->drivers);
+	kith_connect_gate_free (self->gate);
+	kith_policy_free (self->policy);
+	kith_store_free (self->store);
+	g_free (self);
+}
+
+void
+kith_daemon_describe (KithDaemon *self, GString *out)
+{
+	for (guint i = 0; i < self->drivers->len; i++) {
+		KithDriver *driver = g_ptr_array_index (self->drivers, i);
+		GPtrArray *devices = kith_driver_get_devices (driver);
+		KithBusConfig *bus = g_ptr_array_index (self->config->buses, i);
+
+		g_string_append_printf (out, "bus %s (driver %s): %u device%s\n", bus->name,
+					bus->driver, devices->len, devices->len == 1 ? "" : "s");
+		for (guint j = 0; j < devices->len; j++) {
+			KithDevice *device = g_ptr_array_index (devices, j);
+			g_string_append_printf (out, "  %s@%s/%s  %s\n", kith_device_get_id (device),
+						self->config->domain, self->config->resource,
+						kith_device_get_label (device));
+		}
+	}
+}
+
+guint
+kith_daemon_get_device_count (KithDaemon *self)
+{
+	guint count = 0;
+	for (guint i = 0; i < self->drivers->len; i++)
+		count += kith_driver_get_devices (g_ptr_array_index (self->drivers, i))->len;
+	return count;
+}
+
+gboolean
+kith_daemon_start (KithDaemon *self, GError **error)
+{
+	self->store = kith_store_open (self->config->state_directory, error);
+	if (self->store == NULL)
+		return FALSE;
+	kith_session_global_init (self->config);
+	self->policy = kith_policy_new (self->config);
+	self->gate = kith_connect_gate_new (self->config->max_connecting);
+	for (guint i = 0; i < self->drivers->len; i++) {
+		KithDriver *driver = g_ptr_array_index (self->drivers, i);
+		GPtrArray *devices = kith_driver_get_devices (driver);
+		g_autoptr(GError) error_local = NULL;
+
+		/* one broken bus does not take the others down */
+		if (!kith_driver_start (driver, &error_local)) {
+			g_warning ("bus %s: %s; its devices stay offline",
+				   kith_driver_get_bus_name (driver), error_local->message);
+			continue;
+		}
+		for (guint j = 0; j < devices->len; j++) {
+			KithIdentity *identity =
+				kith_identity_new (self->config, self->store, self->policy,
+						   self->gate, g_ptr_array_index (devices, j));
+			g_ptr_array_add (self->identities, identity);
+			kith_identity_start (identity);
+		}
+	}
+	g_message ("kithd %s: %u devices as %s@%s, state in %s", KITH_VERSION,
+		   self->identities->len, "<device-id>", self->config->domain,
+		   kith_store_get_path (self->store));
+	return TRUE;
+}
+
+static void
+kith_daemon_finish_stop (KithDaemon *self)
+{
+	GSourceFunc done = self->stop_done;
+	g_clear_handle_id (&self->stop_timer, g_source_remove);
+	self->stop_done = NULL;
+	if (done != NULL)
+		done (self->stop_data);
+}
+
+static void
+kith_daemon_identity_stopped_cb (KithIdentity *identity, gpointer user_data)
+{
+	KithDaemon *self = user_data;
+	if (self->stopping > 0 && --self->stopping == 0)
+		kith_daemon_finish_stop (self);
+}
+
+static gboolean
+kith_daemon_stop_timeout_cb (gpointer user_data)
+{
+	KithDaemon *self = user_data;
+	self->stop_timer = 0;
+	g_message ("%u sessions did not close in time", self->stopping);
+	kith_daemon_finish_stop (self);
+	return G_SOURCE_REMOVE;
+}
+
+void
+kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data)
+{
+	self->stop_done = done;
+	self->stop_data = user_data;
+	for (guint i = 0; i < self->drivers->len; i++)
+		kith_driver_stop (g_ptr_array_index (self->drivers, i));
+	if (self->identities->len == 0) {
+		kith_daemon_finish_stop (self);
+		return;
+	}
+	self->stopping = self->identities->len;
+	self->stop_timer = g_timeout_add_seconds (KITH_DAEMON_STOP_TIMEOUT_S,
+						  kith_daemon_stop_timeout_cb, self);
+	for (guint i = 0; i < self->identities->len; i++)
+		kith_identity_stop (g_ptr_array_index (self->identities, i),
+				    G_CALLBACK (kith_daemon_identity_stopped_cb), self);
+}

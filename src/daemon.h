@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KithDaemon KithDaemon;
+
+/* creates the buses and their devices from the configuration, without starting anything */
+KithDaemon *kith_daemon_new (KithConfig *config, GError **error);
+void kith_daemon_free (KithDaemon *self);
+/* prints the buses and devices the configuration creates */
+void kith_daemon_describe (KithDaemon *self, GString *out);
+/* opens the state, starts the buses and every device's identity */
+gboolean kith_daemon_start (KithDaemon *self, GError **error);
+/* says goodbye for every device, then calls done (at the latest after a few seconds) */
+void kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data);
+guint kith_daemon_get_device_count (KithDaemon *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithDaemon, kith_daemon_free)
+
+G_END_DECLS

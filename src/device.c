@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "device.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _KithDevice {
+	GObject parent_instance;
+	gchar *id;
+	gchar *label;
+	gchar *model;
+	gpointer driver; /* weak: the driver owns its devices */
+	GPtrArray *fields;  /* KithField */
+	GArray *values;     /* KithValue, index = field index */
+	GArray *published;  /* KithValue, values at the last status publication */
+	gboolean published_once;
+};
+
+enum { SIGNAL_CHANGED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
+G_DEFINE_TYPE (KithDevice, kith_device, G_TYPE_OBJECT)
+
+KithField *
+kith_field_new (const gchar *name, KithValueType type, const gchar *unit)
+{
+	KithField *field = g_new0 (KithField, 1);
+	field->name = g_strdup (name);
+	field->type = type;
+	field->unit = g_strdup (unit != NULL ? unit : "");
+	field->categories = KITH_FIELD_MOMENTARY;
+	field->min = 1;
+	field->max = 0;
+	return field;
+}
+
+void
+kith_field_free (KithField *field)
+{
+	if (field == NULL)
+		return;
+	g_free (field->name);
+	g_free (field->unit);
+	g_free (field);
+}
+
+const gchar *
+kith_value_type_to_string (KithValueType type)
+{
+	switch (type) {
+	case KITH_VALUE_NUMERIC:
+		return "numeric";
+	case KITH_VALUE_BOOLEAN:
+		return "boolean";
+	case KITH_VALUE_INT:
+		return "int";
+	case KITH_VALUE_STRING:
+		return "string";
+	}
+	return "string";
+}
+
+void
+kith_value_clear (KithValue *value)
+{
+	g_clear_pointer (&value->string, g_free);
+	value->valid = FALSE;
+}
+
+void
+kith_value_copy (KithValue *dest, const KithValue *src)
+{
+	kith_value_clear (dest);
+	*dest = *src;
+	dest->string = g_strdup (src->string);
+}
+
+gchar *
+kith_value_to_string (const KithValue *value, guint decimals)
+{
+	switch (value->type) {
+	case KITH_VALUE_NUMERIC: {
+		gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+		g_autofree gchar *format = g_strdup_printf ("%%.%uf", MIN (decimals, 12u));
+		return g_strdup (g_ascii_formatd (buf, sizeof buf, format, value->number));
+	}
+	case KITH_VALUE_BOOLEAN:
+		return g_strdup (value->boolean ? "true" : "false");
+	case KITH_VALUE_INT:
+		return g_strdup_printf ("%" G_GINT64_FORMAT, value->integer);
+	case KITH_VALUE_STRING:
+		return g_strdup (value->string != NULL ? value->string : "");
+	}
+	return g_strdup ("");
+}
+
+gboolean
+kith_value_equal (const KithValue *a, const KithValue *b)
+{
+	if (a->type != b->type || a->valid != b->valid)
+		return FALSE;
+	switch (a->type) {
+	case KITH_VALUE_NUMERIC:
+		return a->number == b->number;
+	case KITH_VALUE_BOOLEAN:
+		return !a->boolean == !b->boolean;
+	case KITH_VALUE_INT:
+		return a->integer == b->integer;
+	case KITH_VALUE_STRING:
+		return g_strcmp0 (a->string, b->string) == 0;
+	}
+	return FALSE;
+}
+
+/* xs:boolean, accepted case-insensitively because some peers send True/False */
+gboolean
+kith_parse_boolean (const gchar *text, gboolean *out)
+{
+	if (text == NULL)
+		return FALSE;
+	if (g_ascii_strcasecmp (text, "true") == 0 || g_strcmp0 (text, "1") == 0) {
+		*out = TRUE;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp (text, "false") == 0 || g_strcmp0 (text, "0") == 0) {
+		*out = FALSE;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+KithParam *
+kith_param_new (const gchar *name, const KithValue *value)
+{
+	KithParam *param = g_new0 (KithParam, 1);
+	param->name = g_strdup (name);
+	kith_value_copy (&param->value, value);
+	return param;
+}
+
+void
+kith_param_free (KithParam *param)
+{
+	if (param == NULL)
+		return;
+	g_free (param->name);
+	kith_value_clear (&param->value);
+	g_free (param);
+}
+
+static void
+kith_device_clear_values (GArray *values)
+{
+	for (guint i = 0; i < values->len; i++)
+		kith_value_clear (&g_array_index (values, KithValue, i));
+}
+
+static void
+kith_device_finalize (GObject *object)
+{
+	KithDevice *self = KITH_DEVICE (object);
+	kith_device_clear_values (self->values);
+	kith_device_clear_values (self->published);
+	g_array_unref (self->values);
+	g_array_unref (self->published);
+	g_ptr_array_unref (self->fields);
+	g_free (self->id);
+	g_free (self->label);
+	g_free (self->model);
+	G_OBJECT_CLASS (kith_device_parent_class)->finalize (object);
+}
+
+static void
+kith_device_class_init (KithDeviceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS (klass);
+	object_class->finalize = kith_device_finalize;
+	signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
+						G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+						G_TYPE_NONE, 0);
+}
+
+static void
+kith_device_init (KithDevice *self)
+{
+	self->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_field_free);
+	self->values = g_array_new (FALSE, TRUE, sizeof (KithValue));
+	self->published = g_array_new (FALSE, TRUE, sizeof (KithValue));
+}
+
+KithDevice *
+kith_device_new (const gchar *id, const gchar *label)
+{
+	KithDevice *self = g_object_new (KITH_TYPE_DEVICE, NULL);
+	self->id = g_strdup (id);
+	self->label = g_strdup (label != NULL ? label : id);
+	return self;
+}
+
+const gchar *
+kith_device_get_id (KithDevice *self)
+{
+	return self->id;
+}
+
+const gchar *
+kith_device_get_label (KithDevice *self)
+{
+	return self->label;
+}
+
+const gchar *
+kith_device_get_model (KithDevice *self)
+{
+	return self->model;
+}
+
+void
+kith_device_set_model (KithDevice *self, const gchar *model)
+{
+	g_free (self->model);
+	self->model = g_strdup (model);
+}
+
+gpointer
+kith_device_get_driver (KithDevice *self)
+{
+	return self->driver;
+}
+
+void
+kith_device_set_driver (KithDevice *self, gpointer driver)
+{
+	self->driver = driver;
+}
+
+void
+kith_device_add_field (KithDevice *self, KithField *field)
+{
+	KithValue empty = { .type = field->type };
+	g_ptr_array_add (self->fields, field);
+	g_array_append_val (self->values, empty);
+	g_array_append_val (self->published, empty);
+}
+
+GPtrArray *
+kith_device_get_fields (KithDevice *self)
+{
+	return self->fields;
+}
+
+static gint
+kith_device_field_index (KithDevice *self, const gchar *name)
+{
+	for (guint i = 0; i < self->fields->len; i++) {
+		KithField *field = g_ptr_array_index (self->fields, i);
+		if (g_strcmp0 (field->name, name) == 0)
+			return (gint) i;
+	}
+	return -1;
+}
+
+const KithField *
+kith_device_find_field (KithDevice *self, const gchar *name)
+{
+	gint i = kith_device_field_index (self, name);
+	return i < 0 ? NULL : g_ptr_array_index (self->fields, i);
+}
+
+gboolean
+kith_device_has_writable (KithDevice *self)
+{
+	for (guint i = 0; i < self->fields->len; i++) {
+		KithField *field = g_ptr_array_index (self->fields, i);
+		if (field->writable)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+const KithValue *
+kith_device_get_value (KithDevice *self, const gchar *name)
+{
+	gint i = kith_device_field_index (self, name);
+	return i < 0 ? NULL : &g_array_index (self->values, KithValue, i);
+}
+
+void
+kith_device_set_value (KithDevice *self, const gchar *name, const KithValue *value)
+{
+	gint i = kith_device_field_index (self, name);
+	if (i < 0) {
+		g_warning ("%s: no field %s", self->id, name);
+		return;
+	}
+	kith_value_copy (&g_array_index (self->values, KithValue, i), value);
+}
+
+void
+kith_device_set_number (KithDevice *self, const gchar *name, gdouble number, gint64 timestamp)
+{
+	KithValue value = { .type = KITH_VALUE_NUMERIC, .valid = TRUE, .number = number,
+			    .timestamp = timestamp };
+	kith_device_set_value (self, name, &value);
+}
+
+void
+kith_device_set_boolean (KithDevice *self, const gchar *name, gboolean boolean, gint64 timestamp)
+{
+	KithValue value = { .type = KITH_VALUE_BOOLEAN, .valid = TRUE, .boolean = boolean,
+			    .timestamp = timestamp };
+	kith_device_set_value (self, name, &value);
+}
+
+void
+kith_device_emit_changed (KithDevice *self)
+{
+	g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+gchar *
+kith_device_format_status (KithDevice *self)
+{
+	g_autoptr(GString) status = g_string_new (NULL);
+	for (guint i = 0; i < self->fields->len; i++) {
+		KithField *field = g_ptr_array_index (self->fields, i);
+		KithValue *value = &g_array_index (self->values, KithValue, i);
+		if (!field->in_status)
+			continue;
+		if (status->len > 0)
+			g_string_append (status, ", ");
+		if (!value->valid) {
+			g_string_append_printf (status, "%s unknown", field->name);
+			continue;
+		}
+		if (value->type == KITH_VALUE_BOOLEAN) {
+			g_string_append (status, value->boolean ? "on" : "off");
+		} else {
+			g_autofree gchar *text = kith_value_to_string (value, field->status_decimals);
+			g_string_append (status, text);
+			if (field->unit != NULL && field->unit[0] != '\0')
+				g_string_append_printf (status, " %s", field->unit);
+		}
+	}
+	return g_string_free (g_steal_pointer (&status), FALSE);
+}
+
+static gboolean
+kith_device_value_moved (const KithField *field, const KithValue *now, const KithValue *then)
+{
+	if (now->valid != then->valid)
+		return TRUE;
+	if (!now->valid)
+		return FALSE;
+	switch (now->type) {
+	case KITH_VALUE_NUMERIC:
+		return fabs (now->number - then->number) >= MAX (field->presence_step, 1e-9);
+	case KITH_VALUE_INT:
+		return (gdouble) ABS (now->integer - then->integer) >= MAX (field->presence_step, 1);
+	default:
+		return !kith_value_equal (now, then);
+	}
+}
+
+gboolean
+kith_device_status_changed (KithDevice *self)
+{
+	gboolean moved = !self->published_once;
+	for (guint i = 0; i < self->fields->len && !moved; i++) {
+		KithField *field = g_ptr_array_index (self->fields, i);
+		if (field->in_status)
+			moved = kith_device_value_moved (field,
+							 &g_array_index (self->values, KithValue, i),
+							 &g_array_index (self->published, KithValue, i));
+	}
+	if (!moved)
+		return FALSE;
+	for (guint i = 0; i < self->fields->len; i++)
+		kith_value_copy (&g_array_index (self->published, KithValue, i),
+				 &g_array_index (self->values, KithValue, i));
+	self->published_once = TRUE;
+	return TRUE;
+}

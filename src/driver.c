@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "kith-build.h"
+
+#include "driver.h"
+#include "kith-error.h"
+
+#ifdef KITH_DRIVER_SIM
+#include "drivers/sim/sim.h"
+#endif
+
+typedef struct {
+	gchar *bus_name;
+	GPtrArray *devices;
+} KithDriverPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (KithDriver, kith_driver, G_TYPE_OBJECT)
+
+typedef struct {
+	const gchar *name;
+	GType (*get_type) (void);
+} KithDriverEntry;
+
+static const KithDriverEntry kith_drivers[] = {
+#ifdef KITH_DRIVER_SIM
+	{ "sim", kith_sim_driver_get_type },
+#endif
+	{ NULL, NULL },
+};
+
+static const gchar *const kith_driver_name_list[] = {
+#ifdef KITH_DRIVER_SIM
+	"sim",
+#endif
+	NULL,
+};
+
+static void
+kith_driver_finalize (GObject *object)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (KITH_DRIVER (object));
+	g_ptr_array_unref (priv->devices);
+	g_free (priv->bus_name);
+	G_OBJECT_CLASS (kith_driver_parent_class)->finalize (object);
+}
+
+static void
+kith_driver_class_init (KithDriverClass *klass)
+{
+	G_OBJECT_CLASS (klass)->finalize = kith_driver_finalize;
+}
+
+static void
+kith_driver_init (KithDriver *self)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	priv->devices = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+const gchar *const *
+kith_driver_names (void)
+{
+	return kith_driver_name_list;
+}
+
+KithDriver *
+kith_driver_new (const gchar *driver_name, const gchar *bus_name, GError **error)
+{
+	for (guint i = 0; kith_drivers[i].name != NULL; i++) {
+		if (g_strcmp0 (kith_drivers[i].name, driver_name) == 0) {
+			KithDriver *self = g_object_new (kith_drivers[i].get_type (), NULL);
+			KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+			priv->bus_name = g_strdup (bus_name);
+			return self;
+		}
+	}
+	{
+		g_autofree gchar *known = g_strjoinv (", ", (gchar **) kith_driver_name_list);
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown driver '%s' (known: %s)",
+			     driver_name, known[0] != '\0' ? known : "none");
+	}
+	return NULL;
+}
+
+const gchar *const *
+kith_driver_get_keys (KithDriver *self)
+{
+	static const gchar *const none[] = { NULL };
+	const gchar *const *keys = KITH_DRIVER_GET_CLASS (self)->keys;
+	return keys != NULL ? keys : none;
+}
+
+const gchar *
+kith_driver_get_bus_name (KithDriver *self)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	return priv->bus_name;
+}
+
+GPtrArray *
+kith_driver_get_devices (KithDriver *self)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	return priv->devices;
+}
+
+void
+kith_driver_add_device (KithDriver *self, KithDevice *device)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	kith_device_set_driver (device, self);
+	g_ptr_array_add (priv->devices, g_object_ref (device));
+}
+
+gboolean
+kith_driver_setup (KithDriver *self, GKeyFile *keyfile, const gchar *group, GError **error)
+{
+	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	return klass->setup == NULL || klass->setup (self, keyfile, group, error);
+}
+
+gboolean
+kith_driver_start (KithDriver *self, GError **error)
+{
+	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	return klass->start == NULL || klass->start (self, error);
+}
+
+void
+kith_driver_read (KithDriver *self, KithDevice *device, KithReadFunc done, gpointer user_data)
+{
+	KITH_DRIVER_GET_CLASS (self)->read (self, device, done, user_data);
+}
+
+void
+kith_driver_write (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
+		   gpointer user_data)
+{
+	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	if (klass->write == NULL) {
+		g_autoptr(GError) error = g_error_new (KITH_ERROR, KITH_ERROR_INVALID,
+						       "device %s has nothing writable",
+						       kith_device_get_id (device));
+		done (device, error, user_data);
+		return;
+	}
+	klass->write (self, device, params, done, user_data);
+}
+
+void
+kith_driver_stop (KithDriver *self)
+{
+	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	if (klass->stop != NULL)
+		klass->stop (self);
+}

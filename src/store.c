@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "store.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "kith-error.h"
+
+struct _KithStore {
+	sqlite3 *db;
+	gchar *path;
+};
+
+static const gchar *kith_store_schema =
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE IF NOT EXISTS accounts ("
+	"  device_id TEXT PRIMARY KEY,"
+	"  password TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS friends ("
+	"  device_id TEXT NOT NULL,"
+	"  jid TEXT NOT NULL,"
+	"  decision TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (device_id, jid));"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
+
+static gboolean
+kith_store_fail (KithStore *store, GError **error, const gchar *what)
+{
+	g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s: %s", store->path, what,
+		     sqlite3_errmsg (store->db));
+	return FALSE;
+}
+
+static gboolean
+kith_store_exec (KithStore *store, const gchar *sql, GError **error)
+{
+	gchar *message = NULL;
+	if (sqlite3_exec (store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s", store->path,
+			     message != NULL ? message : "error");
+		sqlite3_free (message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+KithStore *
+kith_store_open (const gchar *state_directory, GError **error)
+{
+	g_autoptr(KithStore) store = g_new0 (KithStore, 1);
+
+	if (g_mkdir_with_parents (state_directory, 0700) != 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot create %s: %s",
+			     state_directory, g_strerror (errno));
+		return NULL;
+	}
+	store->path = g_build_filename (state_directory, "kith.db", NULL);
+	/* the database holds account passwords: create it private */
+	{
+		mode_t old = umask (0077);
+		int rc = sqlite3_open_v2 (store->path, &store->db,
+					  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+						  SQLITE_OPEN_NOMUTEX,
+					  NULL);
+		umask (old);
+		if (rc != SQLITE_OK) {
+			kith_store_fail (store, error, "cannot open");
+			return NULL;
+		}
+	}
+	if (g_chmod (store->path, 0600) != 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot chmod %s: %s",
+			     store->path, g_strerror (errno));
+		return NULL;
+	}
+	sqlite3_busy_timeout (store->db, 5000);
+	if (!kith_store_exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error))
+		return NULL;
+	if (!kith_store_exec (store, kith_store_schema, error))
+		return NULL;
+	return g_steal_pointer (&store);
+}
+
+void
+kith_store_free (KithStore *store)
+{
+	if (store == NULL)
+		return;
+	if (store->db != NULL)
+		sqlite3_close (store->db);
+	g_free (store->path);
+	g_free (store);
+}
+
+const gchar *
+kith_store_get_path (KithStore *store)
+{
+	return store->path;
+}
+
+static sqlite3_stmt *
+kith_store_prepare (KithStore *store, const gchar *sql, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		kith_store_fail (store, error, "prepare");
+		return NULL;
+	}
+	return stmt;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+gchar *
+kith_store_get_password (KithStore *store, const gchar *device_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(sqlite3_stmt) stmt =
+		kith_store_prepare (store, "SELECT password FROM accounts WHERE device_id = ?",
+				    &error);
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return NULL;
+	}
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_ROW)
+		return NULL;
+	return g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+}
+
+gboolean
+kith_store_set_password (KithStore *store, const gchar *device_id, const gchar *password,
+			 GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store,
+		"INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
+		"ON CONFLICT (device_id) DO UPDATE SET password = excluded.password",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, password, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (stmt, 3, g_get_real_time () / G_USEC_PER_SEC);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "save account");
+	return TRUE;
+}
+
+const gchar *
+kith_friend_decision_to_string (KithFriendDecision decision)
+{
+	switch (decision) {
+	case KITH_FRIEND_PENDING:
+		return "pending";
+	case KITH_FRIEND_ACCEPTED:
+		return "accepted";
+	case KITH_FRIEND_REFUSED:
+		return "refused";
+	case KITH_FRIEND_REMOVED:
+		return "removed";
+	}
+	return "pending";
+}
+
+static gboolean
+kith_friend_decision_from_string (const gchar *text, KithFriendDecision *out)
+{
+	for (guint i = KITH_FRIEND_PENDING; i <= KITH_FRIEND_REMOVED; i++) {
+		if (g_strcmp0 (text, kith_friend_decision_to_string (i)) == 0) {
+			*out = i;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+gboolean
+kith_store_set_friend (KithStore *store, const gchar *device_id, const gchar *jid,
+		       KithFriendDecision decision, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store,
+		"INSERT INTO friends (device_id, jid, decision, updated) VALUES (?, ?, ?, ?) "
+		"ON CONFLICT (device_id, jid) DO UPDATE SET decision = excluded.decision, "
+		"updated = excluded.updated",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, jid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 3, kith_friend_decision_to_string (decision), -1, SQLITE_STATIC);
+	sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "save friendship");
+	return TRUE;
+}
+
+gboolean
+kith_store_get_friend (KithStore *store, const gchar *device_id, const gchar *jid,
+		       KithFriendDecision *decision)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store, "SELECT decision FROM friends WHERE device_id = ? AND jid = ?", &error);
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return FALSE;
+	}
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, jid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_ROW)
+		return FALSE;
+	return kith_friend_decision_from_string ((const gchar *) sqlite3_column_text (stmt, 0),
+						 decision);
+}
+
+GPtrArray *
+kith_store_list_friends (KithStore *store, const gchar *device_id, KithFriendDecision decision)
+{
+	GPtrArray *jids = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store, "SELECT jid FROM friends WHERE device_id = ? AND decision = ? ORDER BY jid",
+		&error);
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return jids;
+	}
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, kith_friend_decision_to_string (decision), -1, SQLITE_STATIC);
+	while (sqlite3_step (stmt) == SQLITE_ROW)
+		g_ptr_array_add (jids, g_strdup ((const gchar *) sqlite3_column_text (stmt, 0)));
+	return jids;
+}

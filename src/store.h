@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _KithStore KithStore;
+
+typedef enum {
+	KITH_FRIEND_PENDING,
+	KITH_FRIEND_ACCEPTED,
+	KITH_FRIEND_REFUSED,
+	KITH_FRIEND_REMOVED,
+} KithFriendDecision;
+
+/* opens (creating) STATE_DIR/kith.db: WAL journal, mode 0600, directory 0700 */
+KithStore *kith_store_open (const gchar *state_directory, GError **error);
+void kith_store_free (KithStore *store);
+const gchar *kith_store_get_path (KithStore *store);
+
+/* the account password of a device, or NULL if none is stored */
+gchar *kith_store_get_password (KithStore *store, const gchar *device_id);
+gboolean kith_store_set_password (KithStore *store, const gchar *device_id, const gchar *password,
+				  GError **error);
+
+gboolean kith_store_set_friend (KithStore *store, const gchar *device_id, const gchar *jid,
+				KithFriendDecision decision, GError **error);
+/* returns FALSE if no decision is stored */
+gboolean kith_store_get_friend (KithStore *store, const gchar *device_id, const gchar *jid,
+				KithFriendDecision *decision);
+/* bare JIDs with the given decision for a device */
+GPtrArray *kith_store_list_friends (KithStore *store, const gchar *device_id,
+				    KithFriendDecision decision);
+const gchar *kith_friend_decision_to_string (KithFriendDecision decision);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithStore, kith_store_free)
+
+G_END_DECLS
