@@ -45,6 +45,7 @@ struct _KithSession {
 
 	xmpp_ctx_t *ctx;
 	xmpp_conn_t *conn;
+	xmpp_conn_t *register_conn; /* raw stream for XEP-0077; libstrophe keeps a conn raw */
 	KithXmppSource *source;
 	int pending_fd;
 	KithSessionState state;
@@ -253,7 +254,7 @@ kith_session_register_finish (KithSession *self, gboolean ok)
 	self->register_done = TRUE;
 	if (ok)
 		self->need_register = FALSE;
-	xmpp_disconnect (self->conn);
+	xmpp_disconnect (self->register_conn);
 	kith_xmpp_source_set_settled (self->source, FALSE);
 }
 
@@ -310,8 +311,9 @@ kith_session_send_register (KithSession *self)
 		xmpp_stanza_add_child_ex (query, child, 0);
 	}
 	xmpp_stanza_add_child_ex (iq, query, 0);
-	xmpp_id_handler_add (self->conn, kith_session_register_result_cb, "kith-register", self);
-	xmpp_send (self->conn, iq);
+	xmpp_id_handler_add (self->register_conn, kith_session_register_result_cb, "kith-register",
+			     self);
+	xmpp_send (self->register_conn, iq);
 	xmpp_stanza_release (iq);
 }
 
@@ -338,6 +340,8 @@ kith_session_register_features_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, voi
 	xmpp_stanza_t *reg =
 		xmpp_stanza_get_child_by_ns (stanza, "http://jabber.org/features/iq-register");
 
+	g_debug ("%s: registration stream features (secured: %d)", self->bare_jid,
+		 xmpp_conn_is_secured (conn));
 	if (self->state != KITH_SESSION_REGISTERING)
 		return 0;
 	if (!xmpp_conn_is_secured (conn) && starttls != NULL &&
@@ -374,12 +378,26 @@ kith_session_register_timeout_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
-kith_session_remove_register_handlers (KithSession *self)
+static gboolean
+kith_session_release_register_conn_cb (gpointer user_data)
 {
-	xmpp_handler_delete (self->conn, kith_session_register_features_cb);
-	xmpp_handler_delete (self->conn, kith_session_register_proceed_cb);
-	xmpp_id_handler_delete (self->conn, kith_session_register_result_cb, "kith-register");
+	xmpp_conn_t *conn = user_data;
+	g_hash_table_remove (kith_session_by_conn, conn);
+	xmpp_conn_release (conn);
+	return G_SOURCE_REMOVE;
+}
+
+/* the registration stream is over: back to the login connection, released from the loop
+ * because libstrophe is still inside it */
+static void
+kith_session_drop_register_conn (KithSession *self)
+{
+	xmpp_conn_t *conn = self->register_conn;
+	if (conn == NULL)
+		return;
+	self->register_conn = NULL;
+	kith_xmpp_source_set_conn (self->source, self->conn);
+	g_idle_add (kith_session_release_register_conn_cb, conn);
 }
 
 static void
@@ -395,6 +413,8 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		xmpp_conn_open_stream_default (conn);
 		break;
 	case XMPP_CONN_CONNECT:
+		if (conn == self->register_conn)
+			break; /* the raw registration stream is open */
 		self->state = KITH_SESSION_ONLINE;
 		self->failures = 0;
 		kith_xmpp_source_set_settled (self->source, TRUE);
@@ -409,9 +429,17 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		KithSessionState was = self->state;
 		kith_xmpp_source_clear_fd (self->source);
 		kith_xmpp_source_set_settled (self->source, TRUE);
-		kith_session_rescue_unsent (self);
-		if (was == KITH_SESSION_REGISTERING) {
-			kith_session_remove_register_handlers (self);
+		if (conn == self->conn)
+			kith_session_rescue_unsent (self);
+		if (conn == self->register_conn) {
+			kith_session_drop_register_conn (self);
+			if (was == KITH_SESSION_STOPPING) {
+				self->state = KITH_SESSION_STOPPED;
+				kith_connect_gate_release (self);
+				if (self->callbacks.stopped != NULL)
+					self->callbacks.stopped (self, self->user_data);
+				break;
+			}
 			if (self->register_done && !self->need_register) {
 				self->state = KITH_SESSION_WAITING;
 				kith_session_schedule (self, FALSE);
@@ -486,8 +514,15 @@ kith_session_connect (KithSession *self)
 	self->register_done = FALSE;
 	if (self->need_register) {
 		self->state = KITH_SESSION_REGISTERING;
-		rc = xmpp_connect_raw (self->conn, self->config->server, self->config->port,
-				       kith_session_conn_cb, self);
+		self->register_conn = xmpp_conn_new (self->ctx);
+		g_hash_table_insert (kith_session_by_conn, self->register_conn, self);
+		xmpp_conn_set_jid (self->register_conn, self->config->domain);
+		if (self->config->tls_ca_file[0] != '\0')
+			xmpp_conn_set_cafile (self->register_conn, self->config->tls_ca_file);
+		xmpp_conn_set_sockopt_callback (self->register_conn, kith_session_sockopt_cb);
+		kith_xmpp_source_set_conn (self->source, self->register_conn);
+		rc = xmpp_connect_raw (self->register_conn, self->config->server,
+				       self->config->port, kith_session_conn_cb, self);
 		if (rc == XMPP_EOK)
 			self->timer_id = g_timeout_add_seconds (KITH_SESSION_REGISTER_TIMEOUT_S,
 								kith_session_register_timeout_cb,
@@ -500,6 +535,7 @@ kith_session_connect (KithSession *self)
 	if (rc != XMPP_EOK || self->pending_fd < 0) {
 		g_info ("%s: cannot connect to %s:%u", self->bare_jid, self->config->server,
 			self->config->port);
+		kith_session_drop_register_conn (self);
 		self->state = KITH_SESSION_WAITING;
 		kith_connect_gate_release (self);
 		kith_session_schedule (self, TRUE);
@@ -572,6 +608,10 @@ kith_session_free (KithSession *self)
 	g_clear_handle_id (&self->timer_id, g_source_remove);
 	kith_connect_gate_release (self);
 	g_hash_table_remove (kith_session_by_conn, self->conn);
+	if (self->register_conn != NULL) {
+		g_hash_table_remove (kith_session_by_conn, self->register_conn);
+		xmpp_conn_release (self->register_conn);
+	}
 	kith_xmpp_source_free (self->source);
 	xmpp_conn_release (self->conn);
 	xmpp_ctx_free (self->ctx);
@@ -615,8 +655,12 @@ kith_session_stop (KithSession *self)
 
 	g_clear_handle_id (&self->timer_id, g_source_remove);
 	self->state = KITH_SESSION_STOPPING;
-	if (was == KITH_SESSION_ONLINE || was == KITH_SESSION_CONNECTING ||
-	    was == KITH_SESSION_REGISTERING) {
+	if (was == KITH_SESSION_REGISTERING && self->register_conn != NULL) {
+		xmpp_disconnect (self->register_conn);
+		kith_xmpp_source_set_settled (self->source, FALSE);
+		return;
+	}
+	if (was == KITH_SESSION_ONLINE || was == KITH_SESSION_CONNECTING) {
 		xmpp_disconnect (self->conn);
 		kith_xmpp_source_set_settled (self->source, FALSE);
 		return;

@@ -81,6 +81,9 @@ kith_xmpp_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_
 		}
 		more = readable || rx != self->rx;
 	} while (more && ++passes < KITH_XMPP_SOURCE_MAX_PASSES);
+	/* while negotiating, handlers queue protocol writes that no counter shows: flush them */
+	if (!self->settled)
+		xmpp_run_once (self->ctx, 0);
 	if (more)
 		g_source_set_ready_time (source, 0);
 	return G_SOURCE_CONTINUE;
@@ -113,6 +116,12 @@ kith_xmpp_source_free (KithXmppSource *self)
 		return;
 	g_source_destroy ((GSource *) self);
 	g_source_unref ((GSource *) self);
+}
+
+void
+kith_xmpp_source_set_conn (KithXmppSource *self, xmpp_conn_t *conn)
+{
+	self->conn = conn;
 }
 
 void

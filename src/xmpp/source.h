@@ -19,6 +19,8 @@ typedef struct _KithXmppSource KithXmppSource;
 
 KithXmppSource *kith_xmpp_source_new (xmpp_ctx_t *ctx, xmpp_conn_t *conn);
 void kith_xmpp_source_free (KithXmppSource *self);
+/* the connection whose socket is watched (a context may hold several over time) */
+void kith_xmpp_source_set_conn (KithXmppSource *self, xmpp_conn_t *conn);
 /* watch the connection's socket (after xmpp_connect_*() returned XMPP_EOK) */
 void kith_xmpp_source_set_fd (KithXmppSource *self, int fd);
 /* stop watching: libstrophe closed (or is about to close) the socket */
