@@ -17,6 +17,8 @@ kith_chat_help (KithDevice *device)
 	g_string_append_printf (text, "%s (%s). Commands:\n", kith_device_get_label (device),
 				kith_device_get_id (device));
 	g_string_append (text, "  get — current readings (also: read, status)\n");
+	if (!kith_device_has_writable (device))
+		g_string_append (text, "  set — nothing on this device can be set\n");
 	for (guint i = 0; i < fields->len; i++) {
 		const KithField *field = g_ptr_array_index (fields, i);
 		if (!field->writable)
