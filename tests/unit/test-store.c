@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include "store.h"
+
+static void
+test_store (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-store-XXXXXX", NULL);
+	g_autofree gchar *state = g_build_filename (dir, "state", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(KithStore) store = kith_store_open (state, &error);
+	g_autofree gchar *password = NULL;
+	g_autoptr(GPtrArray) friends = NULL;
+	KithFriendDecision decision;
+	struct stat st;
+
+	g_assert_no_error (error);
+	g_assert_cmpint (g_stat (kith_store_get_path (store), &st), ==, 0);
+	g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+	g_assert_cmpint (g_stat (state, &st), ==, 0);
+	g_assert_cmpint (st.st_mode & 0077, ==, 0);
+
+	g_assert_null (kith_store_get_password (store, "dev-1"));
+	g_assert_true (kith_store_set_password (store, "dev-1", "secret", &error));
+	g_assert_true (kith_store_set_password (store, "dev-1", "secret2", &error));
+	g_assert_true (kith_store_set_friend (store, "dev-1", "a@x", KITH_FRIEND_ACCEPTED, &error));
+	g_assert_true (kith_store_set_friend (store, "dev-1", "b@x", KITH_FRIEND_REFUSED, &error));
+	g_assert_true (kith_store_set_friend (store, "dev-1", "a@x", KITH_FRIEND_REMOVED, &error));
+	g_assert_true (kith_store_set_friend (store, "dev-1", "c@x", KITH_FRIEND_PENDING, &error));
+	g_assert_no_error (error);
+
+	/* everything survives closing and opening again */
+	kith_store_free (g_steal_pointer (&store));
+	store = kith_store_open (state, &error);
+	g_assert_no_error (error);
+	password = kith_store_get_password (store, "dev-1");
+	g_assert_cmpstr (password, ==, "secret2");
+	g_assert_true (kith_store_get_friend (store, "dev-1", "a@x", &decision));
+	g_assert_cmpint (decision, ==, KITH_FRIEND_REMOVED);
+	g_assert_false (kith_store_get_friend (store, "dev-2", "a@x", &decision));
+	friends = kith_store_list_friends (store, "dev-1", KITH_FRIEND_PENDING);
+	g_assert_cmpuint (friends->len, ==, 1);
+	g_assert_cmpstr (g_ptr_array_index (friends, 0), ==, "c@x");
+
+	kith_store_free (g_steal_pointer (&store));
+	{
+		g_autofree gchar *db = g_build_filename (state, "kith.db", NULL);
+		g_autofree gchar *wal = g_build_filename (state, "kith.db-wal", NULL);
+		g_autofree gchar *shm = g_build_filename (state, "kith.db-shm", NULL);
+		g_unlink (db);
+		g_unlink (wal);
+		g_unlink (shm);
+		g_rmdir (state);
+		g_rmdir (dir);
+	}
+}
+
+static void
+test_store_unwritable (void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(KithStore) store = kith_store_open ("/proc/kith-cannot-exist", &error);
+	g_assert_null (store);
+	g_assert_nonnull (error);
+}
+
+int
+main (int argc, char *argv[])
+{
+	g_test_init (&argc, &argv, NULL);
+	g_test_add_func ("/kith/store/roundtrip", test_store);
+	g_test_add_func ("/kith/store/unwritable", test_store_unwritable);
+	return g_test_run ();
+}
