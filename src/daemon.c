@@ -20,6 +20,8 @@ struct _KithDaemon {
 	KithPolicy *policy;
 	KithConnectGate *gate;
 	guint stopping;
+	GHashTable *seen_online; /* identities online at least once */
+	gint64 started;
 	guint stop_timer;
 	GSourceFunc stop_done;
 	gpointer stop_data;
@@ -93,6 +95,8 @@ kith_daemon_free (KithDaemon *self)
 		kith_driver_stop (g_ptr_array_index (self->drivers, i));
 	g_ptr_array_unref (self->identities);
 	g_ptr_array_unref (self->drivers);
+	if (self->seen_online != NULL)
+		g_hash_table_unref (self->seen_online);
 	kith_connect_gate_free (self->gate);
 	kith_policy_free (self->policy);
 	kith_store_free (self->store);
@@ -127,6 +131,17 @@ kith_daemon_get_device_count (KithDaemon *self)
 	return count;
 }
 
+static void
+kith_daemon_online_cb (KithIdentity *identity, gpointer user_data)
+{
+	KithDaemon *self = user_data;
+	if (!g_hash_table_add (self->seen_online, identity))
+		return;
+	if (g_hash_table_size (self->seen_online) == self->identities->len)
+		g_message ("all %u devices online after %.0f ms", self->identities->len,
+			   (g_get_monotonic_time () - self->started) / 1000.0);
+}
+
 gboolean
 kith_daemon_start (KithDaemon *self, GError **error)
 {
@@ -136,6 +151,8 @@ kith_daemon_start (KithDaemon *self, GError **error)
 	kith_session_global_init (self->config);
 	self->policy = kith_policy_new (self->config);
 	self->gate = kith_connect_gate_new (self->config->max_connecting);
+	self->seen_online = g_hash_table_new (g_direct_hash, g_direct_equal);
+	self->started = g_get_monotonic_time ();
 	for (guint i = 0; i < self->drivers->len; i++) {
 		KithDriver *driver = g_ptr_array_index (self->drivers, i);
 		GPtrArray *devices = kith_driver_get_devices (driver);
@@ -150,7 +167,8 @@ kith_daemon_start (KithDaemon *self, GError **error)
 		for (guint j = 0; j < devices->len; j++) {
 			KithIdentity *identity =
 				kith_identity_new (self->config, self->store, self->policy,
-						   self->gate, g_ptr_array_index (devices, j));
+						   self->gate, g_ptr_array_index (devices, j),
+						   G_CALLBACK (kith_daemon_online_cb), self);
 			g_ptr_array_add (self->identities, identity);
 			kith_identity_start (identity);
 		}

@@ -40,6 +40,8 @@ struct _KithIdentity {
 	gulong changed_id;
 	GCallback stopped;
 	gpointer stopped_data;
+	GCallback online;
+	gpointer online_data;
 };
 
 typedef void (*KithIdentityStopped) (KithIdentity *identity, gpointer user_data);
@@ -444,6 +446,8 @@ kith_identity_online_cb (KithSession *session, gpointer user_data)
 	kith_identity_send (self, iq);
 	kith_device_status_changed (self->device);
 	kith_identity_send (self, kith_identity_presence (self));
+	if (self->online != NULL)
+		((KithIdentityStopped) self->online) (self, self->online_data);
 }
 
 static void
@@ -462,10 +466,12 @@ static const KithSessionCallbacks kith_identity_callbacks = {
 
 KithIdentity *
 kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
-		   KithConnectGate *gate, KithDevice *device)
+		   KithConnectGate *gate, KithDevice *device, GCallback online, gpointer user_data)
 {
 	KithIdentity *self = g_new0 (KithIdentity, 1);
 
+	self->online = online;
+	self->online_data = user_data;
 	self->config = config;
 	self->store = store;
 	self->policy = policy;

@@ -14,8 +14,10 @@ G_BEGIN_DECLS
 /* one device's XMPP identity: its session, friends, readouts and control */
 typedef struct _KithIdentity KithIdentity;
 
+/* online: called each time the device's session comes online (user_data as given) */
 KithIdentity *kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
-				 KithConnectGate *gate, KithDevice *device);
+				 KithConnectGate *gate, KithDevice *device, GCallback online,
+				 gpointer user_data);
 void kith_identity_free (KithIdentity *self);
 void kith_identity_start (KithIdentity *self);
 /* sends unavailable and closes the stream; done runs once the stream is closed */
