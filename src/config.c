@@ -360,8 +360,6 @@ kith_config_parse_xmpp (KithConfig *config, GError **error)
 	    strchr (config->domain, '@') != NULL)
 		return kith_config_fail (config, error, "xmpp", "Domain",
 					 "a domain name is required, e.g. Domain=example.net");
-	if (config->server[0] == '\0')
-		kith_config_set_str (&config->server, config->domain);
 	config->resource = kith_config_get_string (config, "xmpp", "Resource", "kith");
 	if (config->resource[0] == '\0' || strchr (config->resource, '/') != NULL)
 		return kith_config_fail (config, error, "xmpp", "Resource",

@@ -37,7 +37,7 @@ typedef struct {
 	gchar *state_directory;
 
 	KithMode mode;
-	gchar *server;
+	gchar *server;              /* "" = look up Domain (SRV, then the name itself) */
 	guint16 port;
 	gchar *domain;
 	gchar *resource;

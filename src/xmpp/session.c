@@ -54,6 +54,8 @@ struct _KithSession {
 	gboolean register_done;
 	guint failures;
 	guint timer_id;
+	xmpp_conn_t *dead_conn;     /* a finished registration connection awaiting release */
+	guint dead_conn_id;
 	GQueue outbox; /* gchar* serialized stanzas */
 };
 
@@ -378,12 +380,23 @@ kith_session_register_timeout_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static void
+kith_session_release_dead_conn (KithSession *self)
+{
+	g_clear_handle_id (&self->dead_conn_id, g_source_remove);
+	if (self->dead_conn == NULL)
+		return;
+	g_hash_table_remove (kith_session_by_conn, self->dead_conn);
+	xmpp_conn_release (self->dead_conn);
+	self->dead_conn = NULL;
+}
+
 static gboolean
 kith_session_release_register_conn_cb (gpointer user_data)
 {
-	xmpp_conn_t *conn = user_data;
-	g_hash_table_remove (kith_session_by_conn, conn);
-	xmpp_conn_release (conn);
+	KithSession *self = user_data;
+	self->dead_conn_id = 0;
+	kith_session_release_dead_conn (self);
 	return G_SOURCE_REMOVE;
 }
 
@@ -397,7 +410,9 @@ kith_session_drop_register_conn (KithSession *self)
 		return;
 	self->register_conn = NULL;
 	kith_xmpp_source_set_conn (self->source, self->conn);
-	g_idle_add (kith_session_release_register_conn_cb, conn);
+	kith_session_release_dead_conn (self);
+	self->dead_conn = conn;
+	self->dead_conn_id = g_idle_add (kith_session_release_register_conn_cb, self);
 }
 
 static void
@@ -490,6 +505,13 @@ kith_session_stanza_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata
 	return 1;
 }
 
+/* NULL lets libstrophe look the domain up (SRV record, then the name) */
+static const gchar *
+kith_session_server (KithSession *self)
+{
+	return self->config->server[0] != '\0' ? self->config->server : NULL;
+}
+
 static void
 kith_session_connect (KithSession *self)
 {
@@ -521,7 +543,7 @@ kith_session_connect (KithSession *self)
 			xmpp_conn_set_cafile (self->register_conn, self->config->tls_ca_file);
 		xmpp_conn_set_sockopt_callback (self->register_conn, kith_session_sockopt_cb);
 		kith_xmpp_source_set_conn (self->source, self->register_conn);
-		rc = xmpp_connect_raw (self->register_conn, self->config->server,
+		rc = xmpp_connect_raw (self->register_conn, kith_session_server (self),
 				       self->config->port, kith_session_conn_cb, self);
 		if (rc == XMPP_EOK)
 			self->timer_id = g_timeout_add_seconds (KITH_SESSION_REGISTER_TIMEOUT_S,
@@ -529,11 +551,13 @@ kith_session_connect (KithSession *self)
 								self);
 	} else {
 		self->state = KITH_SESSION_CONNECTING;
-		rc = xmpp_connect_client (self->conn, self->config->server, self->config->port,
-					  kith_session_conn_cb, self);
+		rc = xmpp_connect_client (self->conn, kith_session_server (self),
+					  self->config->port, kith_session_conn_cb, self);
 	}
 	if (rc != XMPP_EOK || self->pending_fd < 0) {
-		g_info ("%s: cannot connect to %s:%u", self->bare_jid, self->config->server,
+		g_info ("%s: cannot connect to %s:%u", self->bare_jid,
+			kith_session_server (self) != NULL ? kith_session_server (self)
+							   : self->config->domain,
 			self->config->port);
 		kith_session_drop_register_conn (self);
 		self->state = KITH_SESSION_WAITING;
@@ -612,6 +636,7 @@ kith_session_free (KithSession *self)
 		g_hash_table_remove (kith_session_by_conn, self->register_conn);
 		xmpp_conn_release (self->register_conn);
 	}
+	kith_session_release_dead_conn (self);
 	kith_xmpp_source_free (self->source);
 	xmpp_conn_release (self->conn);
 	xmpp_ctx_free (self->ctx);
