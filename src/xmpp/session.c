@@ -52,6 +52,8 @@ struct _KithSession {
 	gboolean holds_slot;
 	gboolean need_register;
 	gboolean register_done;
+	gboolean account_conflict; /* registration said the account exists */
+	gboolean conflict_warned;
 	guint failures;
 	guint timer_id;
 	xmpp_conn_t *dead_conn;     /* a finished registration connection awaiting release */
@@ -275,6 +277,7 @@ kith_session_register_result_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, void 
 			error != NULL ? xmpp_stanza_get_child_by_name (error, "conflict") : NULL;
 		if (conflict != NULL) {
 			g_info ("%s: account already exists; logging in", self->bare_jid);
+			self->account_conflict = TRUE;
 			kith_session_register_finish (self, TRUE);
 		} else {
 			g_autofree gchar *text = NULL;
@@ -432,6 +435,8 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 			break; /* the raw registration stream is open */
 		self->state = KITH_SESSION_ONLINE;
 		self->failures = 0;
+		self->account_conflict = FALSE;
+		self->conflict_warned = FALSE;
 		kith_xmpp_source_set_settled (self->source, TRUE);
 		kith_connect_gate_release (self);
 		g_info ("%s: online", self->full_jid);
@@ -480,6 +485,14 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 				self->callbacks.offline (self, self->user_data);
 		} else {
 			/* never got online: refused, TLS or authentication failure */
+			if (error == 0 && stream_error == NULL && self->account_conflict &&
+			    !self->conflict_warned) {
+				g_warning ("%s: the account exists on the server but refuses the "
+					   "password in the state directory; remove the account on "
+					   "the server or restore the state directory",
+					   self->bare_jid);
+				self->conflict_warned = TRUE;
+			}
 			if (error == 0 && stream_error == NULL && self->config->register_accounts)
 				self->need_register = TRUE;
 			g_info ("%s: connection failed%s%s", self->bare_jid,
