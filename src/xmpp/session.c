@@ -155,10 +155,15 @@ kith_session_global_init (KithConfig *config)
 	 * default file somewhere empty: with TlsCaFile only that file is loaded; without it the
 	 * hashed CA directory still verifies, loading just the certificates a chain needs.
 	 */
-	if (config->tls != KITH_TLS_DISABLED && g_getenv ("SSL_CERT_FILE") == NULL) {
+	if (config->tls == KITH_TLS_DISABLED)
+		return;
+	if (config->tls_ca_file[0] != '\0') {
+		/* TlsCaFile means: trust this file only */
 		g_setenv ("SSL_CERT_FILE", "/nonexistent/kith-no-default-ca-file", TRUE);
-		if (config->tls_ca_file[0] != '\0' && g_getenv ("SSL_CERT_DIR") == NULL)
-			g_setenv ("SSL_CERT_DIR", "/nonexistent/kith-no-default-ca-dir", TRUE);
+		g_setenv ("SSL_CERT_DIR", "/nonexistent/kith-no-default-ca-dir", TRUE);
+	} else if (g_getenv ("SSL_CERT_FILE") == NULL) {
+		/* a trust file chosen in the environment is respected */
+		g_setenv ("SSL_CERT_FILE", "/nonexistent/kith-no-default-ca-file", TRUE);
 	}
 }
 
