@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""TLS trust: kithd verifies the server against TlsCaFile, or without it against
-OpenSSL's hashed CA directory (the system trust store), and refuses a server
-whose certificate no trusted CA signed."""
+"""TLS trust without TlsCaFile: kithd verifies the server against OpenSSL's
+hashed CA directory (the system trust store), loading only what the chain
+needs.  Refusals (another CA, no TLS) are in test_misc.py."""
 
 import os
 import shutil
@@ -27,13 +27,8 @@ class TlsTrustTest(KithTestCase):
         else:
             kithd.groups['xmpp']['TlsCaFile'] = ca_file
         kithd.write_config()
-        saved = dict(os.environ)
-        os.environ.update(env or {})
-        try:
-            kithd.start()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        kithd.extra_env = dict(env or {})
+        kithd.start()
         world.kithd = kithd
         return kithd
 
@@ -48,26 +43,6 @@ class TlsTrustTest(KithTestCase):
         kithd = self.start_kithd(world, env={'SSL_CERT_DIR': certs})
         alice = world.peer('alice')
         kithd.wait_online(alice, timeout=30)
-
-    def test_wrong_ca_is_refused(self):
-        """A CA that did not sign the server's certificate: no session, a clear
-        log line, and kithd keeps running (it retries with backoff)."""
-        world = self.new_world()
-        other = os.path.join(world.tmp, 'other-ca')
-        os.makedirs(other)
-        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes',
-                        '-keyout', os.path.join(other, 'ca.key'),
-                        '-out', os.path.join(other, 'ca.pem'), '-days', '2',
-                        '-subj', '/CN=someone else'], check=True,
-                       capture_output=True)
-        kithd = self.start_kithd(world, ca_file=os.path.join(other, 'ca.pem'))
-        kithd.wait_log(r'libstrophe tls: .*(certificate|Certificate|certfail|verif)',
-                       timeout=20)
-        self.assertTrue(kithd.running())
-        alice = world.peer('alice')
-        reply = alice.ping(kithd.full('sim-thermometer-1'), timeout=5)
-        self.assertEqual(reply.get('type'), 'error')
-        self.assertEqual(kithd.stop(), 0)
 
 
 if __name__ == '__main__':
