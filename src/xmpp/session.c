@@ -424,6 +424,15 @@ kith_session_drop_register_conn (KithSession *self)
 }
 
 static void
+kith_session_finish_stop (KithSession *self)
+{
+	self->state = KITH_SESSION_STOPPED;
+	kith_connect_gate_release (self);
+	if (self->callbacks.stopped != NULL)
+		self->callbacks.stopped (self, self->user_data);
+}
+
+static void
 kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		      xmpp_stream_error_t *stream_error, void *userdata)
 {
@@ -459,10 +468,7 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		if (conn == self->register_conn) {
 			kith_session_drop_register_conn (self);
 			if (was == KITH_SESSION_STOPPING) {
-				self->state = KITH_SESSION_STOPPED;
-				kith_connect_gate_release (self);
-				if (self->callbacks.stopped != NULL)
-					self->callbacks.stopped (self, self->user_data);
+				kith_session_finish_stop (self);
 				break;
 			}
 			if (self->register_done && !self->need_register) {
@@ -476,10 +482,7 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 			break;
 		}
 		if (was == KITH_SESSION_STOPPING) {
-			self->state = KITH_SESSION_STOPPED;
-			kith_connect_gate_release (self);
-			if (self->callbacks.stopped != NULL)
-				self->callbacks.stopped (self, self->user_data);
+			kith_session_finish_stop (self);
 			break;
 		}
 		if (was == KITH_SESSION_ONLINE) {
@@ -708,10 +711,7 @@ kith_session_stop (KithSession *self)
 		kith_xmpp_source_set_settled (self->source, FALSE);
 		return;
 	}
-	kith_connect_gate_release (self);
-	self->state = KITH_SESSION_STOPPED;
-	if (self->callbacks.stopped != NULL)
-		self->callbacks.stopped (self, self->user_data);
+	kith_session_finish_stop (self);
 }
 
 xmpp_ctx_t *
