@@ -117,21 +117,50 @@ kith_store_prepare (KithStore *store, const gchar *sql, GError **error)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-gchar *
-kith_store_get_password (KithStore *store, const gchar *device_id)
+gboolean
+kith_store_get_password (KithStore *store, const gchar *device_id, gchar **password,
+			 GError **error)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(sqlite3_stmt) stmt =
 		kith_store_prepare (store, "SELECT password FROM accounts WHERE device_id = ?",
-				    &error);
-	if (stmt == NULL) {
-		g_warning ("%s", error->message);
-		return NULL;
-	}
+				    error);
+	int rc;
+
+	*password = NULL;
+	if (stmt == NULL)
+		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step (stmt) != SQLITE_ROW)
-		return NULL;
-	return g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+	rc = sqlite3_step (stmt);
+	if (rc == SQLITE_ROW) {
+		*password = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+		return TRUE;
+	}
+	if (rc != SQLITE_DONE)
+		return kith_store_fail (store, error, "read account");
+	return TRUE;
+}
+
+gboolean
+kith_store_add_password (KithStore *store, const gchar *device_id, const gchar *password,
+			 gchar **stored, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store,
+		"INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
+		"ON CONFLICT (device_id) DO NOTHING",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, password, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (stmt, 3, g_get_real_time () / G_USEC_PER_SEC);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "save account");
+	if (!kith_store_get_password (store, device_id, stored, error))
+		return FALSE;
+	if (*stored == NULL)
+		return kith_store_fail (store, error, "account vanished after saving");
+	return TRUE;
 }
 
 gboolean

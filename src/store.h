@@ -19,8 +19,14 @@ KithStore *kith_store_open (const gchar *state_directory, GError **error);
 void kith_store_free (KithStore *store);
 const gchar *kith_store_get_path (KithStore *store);
 
-/* the account password of a device, or NULL if none is stored */
-gchar *kith_store_get_password (KithStore *store, const gchar *device_id);
+/* the account password of a device: TRUE with *password NULL if none is stored, FALSE on a
+ * database error (then nothing may be assumed about the account) */
+gboolean kith_store_get_password (KithStore *store, const gchar *device_id, gchar **password,
+				  GError **error);
+/* stores password unless the device has one already; *stored is the one in the database */
+gboolean kith_store_add_password (KithStore *store, const gchar *device_id, const gchar *password,
+				  gchar **stored, GError **error);
+/* replaces the password (an administrator's action) */
 gboolean kith_store_set_password (KithStore *store, const gchar *device_id, const gchar *password,
 				  GError **error);
 

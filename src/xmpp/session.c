@@ -3,35 +3,34 @@
 
 #include "xmpp/session.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 
+#include "xmpp/resolve.h"
 #include "xmpp/source.h"
 
 #define KITH_SESSION_OUTBOX_MAX 512
 #define KITH_SESSION_BACKOFF_MAX_S 120
+#define KITH_SESSION_STABLE_S 30 /* online this long: the next failure starts backoff anew */
 #define KITH_SESSION_REGISTER_TIMEOUT_S 20
 #define KITH_STREAMS_NS "http://etherx.jabber.org/streams"
 #define KITH_TLS_NS "urn:ietf:params:xml:ns:xmpp-tls"
+#define KITH_REGISTER_ID "kith-register"
 
 typedef enum {
 	KITH_SESSION_IDLE,
-	KITH_SESSION_WAITING,     /* backoff timer or a connect slot */
+	KITH_SESSION_WAITING,     /* backoff timer, a connect slot or the address lookup */
 	KITH_SESSION_REGISTERING, /* raw stream for in-band registration */
 	KITH_SESSION_CONNECTING,
 	KITH_SESSION_ONLINE,
 	KITH_SESSION_STOPPING,
 	KITH_SESSION_STOPPED,
 } KithSessionState;
-
-struct _KithConnectGate {
-	guint max;
-	guint active;
-	GQueue waiting; /* KithSession */
-};
 
 struct _KithSession {
 	KithConfig *config;
@@ -43,97 +42,55 @@ struct _KithSession {
 	KithSessionCallbacks callbacks;
 	gpointer user_data;
 
+	xmpp_log_t log;
 	xmpp_ctx_t *ctx;
 	xmpp_conn_t *conn;
 	xmpp_conn_t *register_conn; /* raw stream for XEP-0077; libstrophe keeps a conn raw */
+	xmpp_conn_t *dead_conn;     /* a finished registration connection awaiting release */
+	guint dead_conn_id;
 	KithXmppSource *source;
+	GCancellable *resolving;
 	int pending_fd;
 	KithSessionState state;
-	gboolean holds_slot;
+	gboolean disposing;
 	gboolean need_register;
 	gboolean register_done;
+	gboolean auth_failed;      /* the server refused the password */
 	gboolean account_conflict; /* registration said the account exists */
 	gboolean conflict_warned;
 	guint failures;
+	gint64 online_since;
 	guint timer_id;
-	xmpp_conn_t *dead_conn;     /* a finished registration connection awaiting release */
-	guint dead_conn_id;
 	GQueue outbox; /* gchar* serialized stanzas */
+	gboolean outbox_overflowed;
 };
 
-static xmpp_log_t kith_session_log;
 static GHashTable *kith_session_by_conn; /* xmpp_conn_t* -> KithSession* */
 
-static void kith_session_connect (KithSession *self);
+static void kith_session_connect (gpointer owner);
 static void kith_session_schedule (KithSession *self, gboolean backoff);
 
-KithConnectGate *
-kith_connect_gate_new (guint max_connecting)
-{
-	KithConnectGate *gate = g_new0 (KithConnectGate, 1);
-	gate->max = MAX (max_connecting, 1);
-	g_queue_init (&gate->waiting);
-	return gate;
-}
-
-void
-kith_connect_gate_free (KithConnectGate *gate)
-{
-	if (gate == NULL)
-		return;
-	g_queue_clear (&gate->waiting);
-	g_free (gate);
-}
-
-static void
-kith_connect_gate_release (KithSession *self)
-{
-	KithConnectGate *gate = self->gate;
-
-	g_queue_remove (&gate->waiting, self);
-	if (!self->holds_slot)
-		return;
-	self->holds_slot = FALSE;
-	gate->active--;
-	while (gate->active < gate->max && !g_queue_is_empty (&gate->waiting)) {
-		KithSession *next = g_queue_pop_head (&gate->waiting);
-		next->holds_slot = TRUE;
-		gate->active++;
-		kith_session_connect (next);
-	}
-}
-
-static void
-kith_connect_gate_request (KithSession *self)
-{
-	KithConnectGate *gate = self->gate;
-
-	if (self->holds_slot) {
-		kith_session_connect (self);
-		return;
-	}
-	if (gate->active < gate->max) {
-		self->holds_slot = TRUE;
-		gate->active++;
-		kith_session_connect (self);
-		return;
-	}
-	if (g_queue_find (&gate->waiting, self) == NULL)
-		g_queue_push_tail (&gate->waiting, self);
-}
-
+/* libstrophe's log, with credentials kept out of it */
 static void
 kith_session_log_cb (void *userdata, xmpp_log_level_t level, const char *area, const char *msg)
 {
+	KithSession *self = userdata;
+
+	if (level == XMPP_LEVEL_DEBUG && g_str_has_prefix (msg, "SASL") &&
+	    strstr (msg, "auth failed") != NULL)
+		self->auth_failed = TRUE;
 	switch (level) {
 	case XMPP_LEVEL_ERROR:
-		g_message ("libstrophe %s: %s", area, msg);
+		g_message ("%s: libstrophe %s: %s", self->bare_jid, area, msg);
 		break;
 	case XMPP_LEVEL_WARN:
-		g_info ("libstrophe %s: %s", area, msg);
+		g_info ("%s: libstrophe %s: %s", self->bare_jid, area, msg);
 		break;
 	default:
-		g_debug ("libstrophe %s: %s", area, msg);
+		if (strstr (msg, "<auth") != NULL || strstr (msg, "<password>") != NULL ||
+		    strstr (msg, "<response") != NULL)
+			msg = "(a stanza with credentials, not logged)";
+		g_debug ("%s: libstrophe %s: %s", self->bare_jid, area, msg);
 		break;
 	}
 }
@@ -147,11 +104,10 @@ kith_session_global_init (KithConfig *config)
 		return;
 	done = TRUE;
 	xmpp_initialize ();
-	kith_session_log.handler = kith_session_log_cb;
 	kith_session_by_conn = g_hash_table_new (g_direct_hash, g_direct_equal);
 	/*
 	 * libstrophe builds an SSL_CTX per connection and loads OpenSSL's default trust paths into
-	 * each: with Debian's CA bundle file that is ~0.8 MB and ~45 ms per session. Point the
+	 * each: with Debian's CA bundle file that is ~0.9 MB and ~45 ms per session. Point the
 	 * default file somewhere empty: with TlsCaFile only that file is loaded; without it the
 	 * hashed CA directory still verifies, loading just the certificates a chain needs.
 	 */
@@ -190,32 +146,51 @@ static gchar *
 kith_session_random_password (void)
 {
 	guint8 bytes[18];
-	for (guint i = 0; i < sizeof bytes; i++)
-		bytes[i] = (guint8) g_random_int_range (0, 256);
+	gsize filled = 0;
+
+	while (filled < sizeof bytes) {
+		ssize_t n = getrandom (bytes + filled, sizeof bytes - filled, 0);
+		if (n > 0)
+			filled += (gsize) n;
+		else if (errno != EINTR)
+			return NULL;
+	}
 	return g_base64_encode (bytes, sizeof bytes);
 }
 
 static gboolean
 kith_session_ensure_password (KithSession *self, gchar **out)
 {
-	g_autofree gchar *password = kith_store_get_password (self->store, self->localpart);
+	g_autofree gchar *password = NULL;
+	g_autofree gchar *fresh = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (password == NULL) {
-		if (!self->config->register_accounts) {
-			g_warning ("%s: no password stored and Register=false; create the account "
-				   "and store its password, or set Register=true",
-				   self->bare_jid);
-			return FALSE;
-		}
-		password = kith_session_random_password ();
-		/* saved before registering, so a crash mid-way cannot lose it */
-		if (!kith_store_set_password (self->store, self->localpart, password, &error)) {
-			g_warning ("%s: %s", self->bare_jid, error->message);
-			return FALSE;
-		}
-		self->need_register = TRUE;
+	if (!kith_store_get_password (self->store, self->localpart, &password, &error)) {
+		g_warning ("%s: %s", self->bare_jid, error->message);
+		return FALSE;
 	}
+	if (password != NULL) {
+		*out = g_steal_pointer (&password);
+		return TRUE;
+	}
+	if (!self->config->register_accounts) {
+		g_warning ("%s: no password stored and Register=false; create the account and "
+			   "store its password, or set Register=true",
+			   self->bare_jid);
+		return FALSE;
+	}
+	fresh = kith_session_random_password ();
+	if (fresh == NULL) {
+		g_warning ("%s: no random numbers for a password: %s", self->bare_jid,
+			   g_strerror (errno));
+		return FALSE;
+	}
+	/* saved before registering, so a crash mid-way cannot lose it; never overwrites */
+	if (!kith_store_add_password (self->store, self->localpart, fresh, &password, &error)) {
+		g_warning ("%s: %s", self->bare_jid, error->message);
+		return FALSE;
+	}
+	self->need_register = TRUE;
 	*out = g_steal_pointer (&password);
 	return TRUE;
 }
@@ -228,16 +203,20 @@ kith_session_flush_outbox (KithSession *self)
 		xmpp_send_raw (self->conn, text, strlen (text));
 		g_free (text);
 	}
+	self->outbox_overflowed = FALSE;
 }
 
 static void
 kith_session_outbox_push (KithSession *self, gchar *text)
 {
 	g_queue_push_tail (&self->outbox, text);
-	if (g_queue_get_length (&self->outbox) > KITH_SESSION_OUTBOX_MAX) {
-		g_free (g_queue_pop_head (&self->outbox));
-		g_debug ("%s: outbox full, dropped the oldest stanza", self->bare_jid);
-	}
+	if (g_queue_get_length (&self->outbox) <= KITH_SESSION_OUTBOX_MAX)
+		return;
+	g_free (g_queue_pop_head (&self->outbox));
+	if (!self->outbox_overflowed)
+		g_message ("%s: offline for long: dropping the oldest of %u queued stanzas",
+			   self->bare_jid, KITH_SESSION_OUTBOX_MAX);
+	self->outbox_overflowed = TRUE;
 }
 
 /* rescue stanzas libstrophe had queued but not written: it frees them on the next connect */
@@ -257,13 +236,49 @@ kith_session_rescue_unsent (KithSession *self)
 }
 
 static void
+kith_session_release_dead_conn (KithSession *self)
+{
+	g_clear_handle_id (&self->dead_conn_id, g_source_remove);
+	if (self->dead_conn == NULL)
+		return;
+	g_hash_table_remove (kith_session_by_conn, self->dead_conn);
+	xmpp_conn_release (self->dead_conn);
+	self->dead_conn = NULL;
+}
+
+static gboolean
+kith_session_release_dead_conn_cb (gpointer user_data)
+{
+	KithSession *self = user_data;
+	self->dead_conn_id = 0;
+	kith_session_release_dead_conn (self);
+	return G_SOURCE_REMOVE;
+}
+
+/* the registration stream is over: back to the login connection; released from the loop
+ * because libstrophe is still inside it */
+static void
+kith_session_drop_register_conn (KithSession *self)
+{
+	xmpp_conn_t *conn = self->register_conn;
+	if (conn == NULL)
+		return;
+	self->register_conn = NULL;
+	kith_xmpp_source_set_conn (self->source, self->conn);
+	kith_session_release_dead_conn (self);
+	self->dead_conn = conn;
+	self->dead_conn_id = g_idle_add (kith_session_release_dead_conn_cb, self);
+}
+
+static void
 kith_session_register_finish (KithSession *self, gboolean ok)
 {
 	g_clear_handle_id (&self->timer_id, g_source_remove);
-	self->register_done = TRUE;
-	if (ok)
-		self->need_register = FALSE;
-	xmpp_disconnect (self->register_conn);
+	/* refused or failed too: the next attempt logs in rather than only registering again */
+	self->need_register = FALSE;
+	self->register_done = ok;
+	if (self->register_conn != NULL)
+		xmpp_disconnect (self->register_conn);
 	kith_xmpp_source_set_settled (self->source, FALSE);
 }
 
@@ -271,44 +286,49 @@ static int
 kith_session_register_result_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
 	KithSession *self = userdata;
-	const char *type = xmpp_stanza_get_type (stanza);
+	xmpp_stanza_t *error = xmpp_stanza_get_child_by_name (stanza, "error");
+	char *buf = NULL;
+	size_t len = 0;
 
-	if (g_strcmp0 (type, "result") == 0) {
+	if (g_strcmp0 (xmpp_stanza_get_type (stanza), "result") == 0) {
 		g_message ("%s: account created", self->bare_jid);
 		kith_session_register_finish (self, TRUE);
-	} else {
-		xmpp_stanza_t *error = xmpp_stanza_get_child_by_name (stanza, "error");
-		xmpp_stanza_t *conflict =
-			error != NULL ? xmpp_stanza_get_child_by_name (error, "conflict") : NULL;
-		if (conflict != NULL) {
-			g_info ("%s: account already exists; logging in", self->bare_jid);
-			self->account_conflict = TRUE;
-			kith_session_register_finish (self, TRUE);
-		} else {
-			g_autofree gchar *text = NULL;
-			size_t len;
-			char *buf = NULL;
-			if (xmpp_stanza_to_text (stanza, &buf, &len) == XMPP_EOK) {
-				text = g_strndup (buf, len);
-				xmpp_free (self->ctx, buf);
-			}
-			g_warning ("%s: in-band registration refused: %s", self->bare_jid,
-				   text != NULL ? text : "?");
-			kith_session_register_finish (self, FALSE);
-		}
+		return 0;
 	}
+	if (error != NULL && xmpp_stanza_get_child_by_name (error, "conflict") != NULL) {
+		g_info ("%s: account already exists; logging in", self->bare_jid);
+		self->account_conflict = TRUE;
+		kith_session_register_finish (self, TRUE);
+		return 0;
+	}
+	if (xmpp_stanza_to_text (stanza, &buf, &len) == XMPP_EOK) {
+		g_warning ("%s: in-band registration refused: %.*s", self->bare_jid, (int) len, buf);
+		xmpp_free (self->ctx, buf);
+	}
+	kith_session_register_finish (self, FALSE);
 	return 0;
 }
 
 static void
 kith_session_send_register (KithSession *self)
 {
-	g_autofree gchar *password = kith_store_get_password (self->store, self->localpart);
-	xmpp_stanza_t *iq = xmpp_iq_new (self->ctx, "set", "kith-register");
-	xmpp_stanza_t *query = xmpp_stanza_new (self->ctx);
+	g_autofree gchar *password = NULL;
+	g_autoptr(GError) error = NULL;
+	xmpp_stanza_t *iq, *query;
 	const gchar *names[] = { "username", "password" };
-	const gchar *values[] = { self->localpart, password != NULL ? password : "" };
+	const gchar *values[2];
 
+	if (!kith_store_get_password (self->store, self->localpart, &password, &error) ||
+	    password == NULL) {
+		g_warning ("%s: no password to register with: %s", self->bare_jid,
+			   error != NULL ? error->message : "none stored");
+		kith_session_register_finish (self, FALSE);
+		return;
+	}
+	values[0] = self->localpart;
+	values[1] = password;
+	iq = xmpp_iq_new (self->ctx, "set", KITH_REGISTER_ID);
+	query = xmpp_stanza_new (self->ctx);
 	xmpp_stanza_set_to (iq, self->config->domain);
 	xmpp_stanza_set_name (query, "query");
 	xmpp_stanza_set_ns (query, "jabber:iq:register");
@@ -321,7 +341,7 @@ kith_session_send_register (KithSession *self)
 		xmpp_stanza_add_child_ex (query, child, 0);
 	}
 	xmpp_stanza_add_child_ex (iq, query, 0);
-	xmpp_id_handler_add (self->register_conn, kith_session_register_result_cb, "kith-register",
+	xmpp_id_handler_add (self->register_conn, kith_session_register_result_cb, KITH_REGISTER_ID,
 			     self);
 	xmpp_send (self->register_conn, iq);
 	xmpp_stanza_release (iq);
@@ -350,8 +370,6 @@ kith_session_register_features_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, voi
 	xmpp_stanza_t *reg =
 		xmpp_stanza_get_child_by_ns (stanza, "http://jabber.org/features/iq-register");
 
-	g_debug ("%s: registration stream features (secured: %d)", self->bare_jid,
-		 xmpp_conn_is_secured (conn));
 	if (self->state != KITH_SESSION_REGISTERING)
 		return 0;
 	if (!xmpp_conn_is_secured (conn) && starttls != NULL &&
@@ -363,7 +381,7 @@ kith_session_register_features_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, voi
 				  self);
 		xmpp_send (conn, request);
 		xmpp_stanza_release (request);
-		return 1;
+		return 1; /* the features of the secured stream come next */
 	}
 	if (!xmpp_conn_is_secured (conn) && self->config->tls == KITH_TLS_REQUIRED) {
 		g_warning ("%s: the server offers no TLS; not registering in the clear",
@@ -389,47 +407,92 @@ kith_session_register_timeout_cb (gpointer user_data)
 }
 
 static void
-kith_session_release_dead_conn (KithSession *self)
-{
-	g_clear_handle_id (&self->dead_conn_id, g_source_remove);
-	if (self->dead_conn == NULL)
-		return;
-	g_hash_table_remove (kith_session_by_conn, self->dead_conn);
-	xmpp_conn_release (self->dead_conn);
-	self->dead_conn = NULL;
-}
-
-static gboolean
-kith_session_release_register_conn_cb (gpointer user_data)
-{
-	KithSession *self = user_data;
-	self->dead_conn_id = 0;
-	kith_session_release_dead_conn (self);
-	return G_SOURCE_REMOVE;
-}
-
-/* the registration stream is over: back to the login connection, released from the loop
- * because libstrophe is still inside it */
-static void
-kith_session_drop_register_conn (KithSession *self)
-{
-	xmpp_conn_t *conn = self->register_conn;
-	if (conn == NULL)
-		return;
-	self->register_conn = NULL;
-	kith_xmpp_source_set_conn (self->source, self->conn);
-	kith_session_release_dead_conn (self);
-	self->dead_conn = conn;
-	self->dead_conn_id = g_idle_add (kith_session_release_register_conn_cb, self);
-}
-
-static void
 kith_session_finish_stop (KithSession *self)
 {
 	self->state = KITH_SESSION_STOPPED;
-	kith_connect_gate_release (self);
+	kith_connect_gate_release (self->gate, self);
 	if (self->callbacks.stopped != NULL)
 		self->callbacks.stopped (self, self->user_data);
+}
+
+static void
+kith_session_went_online (KithSession *self)
+{
+	self->state = KITH_SESSION_ONLINE;
+	self->online_since = g_get_monotonic_time ();
+	self->auth_failed = FALSE;
+	self->account_conflict = FALSE;
+	self->conflict_warned = FALSE;
+	kith_xmpp_source_set_settled (self->source, TRUE);
+	kith_connect_gate_release (self->gate, self);
+	g_info ("%s: online", self->full_jid);
+	if (self->callbacks.online != NULL)
+		self->callbacks.online (self, self->user_data);
+	kith_session_flush_outbox (self);
+}
+
+/* a login that never got online: say why when it is the password */
+static void
+kith_session_login_failed (KithSession *self, int error)
+{
+	if (self->auth_failed && self->account_conflict && !self->conflict_warned) {
+		g_warning ("%s: the account exists on the server but refuses the password in the "
+			   "state directory; remove the account on the server or restore the state "
+			   "directory",
+			   self->bare_jid);
+		self->conflict_warned = TRUE;
+	} else if (self->auth_failed && !self->config->register_accounts) {
+		g_warning ("%s: the server refuses the stored password", self->bare_jid);
+	}
+	/* the account may be gone (a server reset): register it again, then log in */
+	if (self->auth_failed && self->config->register_accounts)
+		self->need_register = TRUE;
+	self->auth_failed = FALSE;
+	g_info ("%s: connection failed%s%s", self->bare_jid, error != 0 ? ": " : "",
+		error != 0 ? g_strerror (error) : "");
+}
+
+static void
+kith_session_disconnected (KithSession *self, xmpp_conn_t *conn, int error)
+{
+	KithSessionState was = self->state;
+
+	kith_xmpp_source_clear_fd (self->source);
+	kith_xmpp_source_set_settled (self->source, TRUE);
+	if (conn == self->conn)
+		kith_session_rescue_unsent (self);
+	if (was == KITH_SESSION_STOPPING) {
+		kith_session_drop_register_conn (self);
+		kith_session_finish_stop (self);
+		return;
+	}
+	if (conn == self->register_conn) {
+		kith_session_drop_register_conn (self);
+		if (self->register_done) {
+			/* straight on to the login, keeping the connect slot */
+			self->register_done = FALSE;
+			kith_session_schedule (self, FALSE);
+			return;
+		}
+		kith_connect_gate_release (self->gate, self);
+		kith_session_schedule (self, TRUE);
+		return;
+	}
+	if (was == KITH_SESSION_ONLINE) {
+		g_message ("%s: disconnected%s%s", self->bare_jid, error != 0 ? ": " : "",
+			   error != 0 ? g_strerror (error) : "");
+		/* a link that stayed up a while starts its backoff anew */
+		if (g_get_monotonic_time () - self->online_since >
+		    KITH_SESSION_STABLE_S * G_USEC_PER_SEC)
+			self->failures = 0;
+		self->state = KITH_SESSION_WAITING;
+		if (self->callbacks.offline != NULL)
+			self->callbacks.offline (self, self->user_data);
+	} else {
+		kith_session_login_failed (self, error);
+	}
+	kith_connect_gate_release (self->gate, self);
+	kith_session_schedule (self, TRUE);
 }
 
 static void
@@ -438,8 +501,15 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 {
 	KithSession *self = userdata;
 
+	/* kith_session_free() releases live connections: nothing may run then */
+	if (self->disposing)
+		return;
 	switch (status) {
 	case XMPP_CONN_RAW_CONNECT:
+		if (self->state == KITH_SESSION_STOPPING) {
+			xmpp_disconnect (conn);
+			break;
+		}
 		xmpp_handler_add (conn, kith_session_register_features_cb, KITH_STREAMS_NS,
 				  "features", NULL, self);
 		xmpp_conn_open_stream_default (conn);
@@ -447,70 +517,19 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 	case XMPP_CONN_CONNECT:
 		if (conn == self->register_conn)
 			break; /* the raw registration stream is open */
-		self->state = KITH_SESSION_ONLINE;
+		if (self->state == KITH_SESSION_STOPPING) {
+			/* stopped while connecting: close now, the stop completes on DISCONNECT */
+			xmpp_disconnect (conn);
+			kith_xmpp_source_set_settled (self->source, FALSE);
+			break;
+		}
 		self->failures = 0;
-		self->account_conflict = FALSE;
-		self->conflict_warned = FALSE;
-		kith_xmpp_source_set_settled (self->source, TRUE);
-		kith_connect_gate_release (self);
-		g_info ("%s: online", self->full_jid);
-		if (self->callbacks.online != NULL)
-			self->callbacks.online (self, self->user_data);
-		kith_session_flush_outbox (self);
+		kith_session_went_online (self);
 		break;
 	case XMPP_CONN_DISCONNECT:
-	case XMPP_CONN_FAIL: {
-		KithSessionState was = self->state;
-		kith_xmpp_source_clear_fd (self->source);
-		kith_xmpp_source_set_settled (self->source, TRUE);
-		if (conn == self->conn)
-			kith_session_rescue_unsent (self);
-		if (conn == self->register_conn) {
-			kith_session_drop_register_conn (self);
-			if (was == KITH_SESSION_STOPPING) {
-				kith_session_finish_stop (self);
-				break;
-			}
-			if (self->register_done && !self->need_register) {
-				self->state = KITH_SESSION_WAITING;
-				kith_session_schedule (self, FALSE);
-			} else {
-				self->state = KITH_SESSION_WAITING;
-				kith_connect_gate_release (self);
-				kith_session_schedule (self, TRUE);
-			}
-			break;
-		}
-		if (was == KITH_SESSION_STOPPING) {
-			kith_session_finish_stop (self);
-			break;
-		}
-		if (was == KITH_SESSION_ONLINE) {
-			g_message ("%s: disconnected%s%s", self->bare_jid, error != 0 ? ": " : "",
-				   error != 0 ? g_strerror (error) : "");
-			self->state = KITH_SESSION_WAITING;
-			if (self->callbacks.offline != NULL)
-				self->callbacks.offline (self, self->user_data);
-		} else {
-			/* never got online: refused, TLS or authentication failure */
-			if (error == 0 && stream_error == NULL && self->account_conflict &&
-			    !self->conflict_warned) {
-				g_warning ("%s: the account exists on the server but refuses the "
-					   "password in the state directory; remove the account on "
-					   "the server or restore the state directory",
-					   self->bare_jid);
-				self->conflict_warned = TRUE;
-			}
-			if (error == 0 && stream_error == NULL && self->config->register_accounts)
-				self->need_register = TRUE;
-			g_info ("%s: connection failed%s%s", self->bare_jid,
-				error != 0 ? ": " : "", error != 0 ? g_strerror (error) : "");
-			self->state = KITH_SESSION_WAITING;
-		}
-		kith_connect_gate_release (self);
-		kith_session_schedule (self, TRUE);
+	case XMPP_CONN_FAIL:
+		kith_session_disconnected (self, conn, error);
 		break;
-	}
 	default:
 		break;
 	}
@@ -526,25 +545,54 @@ kith_session_stanza_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata
 	return 1;
 }
 
-/* NULL lets libstrophe look the domain up (SRV record, then the name) */
-static const gchar *
-kith_session_server (KithSession *self)
+static void
+kith_session_connect_failed (KithSession *self, const gchar *address, guint16 port)
 {
-	return self->config->server[0] != '\0' ? self->config->server : NULL;
+	g_info ("%s: cannot connect to %s:%u", self->bare_jid,
+		address != NULL ? address : self->config->domain, port);
+	kith_session_drop_register_conn (self);
+	self->state = KITH_SESSION_WAITING;
+	kith_connect_gate_release (self->gate, self);
+	kith_session_schedule (self, TRUE);
+}
+
+static xmpp_conn_t *
+kith_session_new_register_conn (KithSession *self)
+{
+	xmpp_conn_t *conn = xmpp_conn_new (self->ctx);
+	g_hash_table_insert (kith_session_by_conn, conn, self);
+	xmpp_conn_set_jid (conn, self->config->domain);
+	if (self->config->tls_ca_file[0] != '\0')
+		xmpp_conn_set_cafile (conn, self->config->tls_ca_file);
+	xmpp_conn_set_sockopt_callback (conn, kith_session_sockopt_cb);
+	return conn;
 }
 
 static void
-kith_session_connect (KithSession *self)
+kith_session_resolved_cb (const gchar *address, guint16 port, const GError *error,
+			  gpointer user_data)
 {
+	KithSession *self = user_data;
 	g_autofree gchar *password = NULL;
 	long flags = XMPP_CONN_FLAG_DISABLE_SM;
 	int rc;
 
-	if (self->state == KITH_SESSION_STOPPING || self->state == KITH_SESSION_STOPPED)
+	if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* being freed */
+	g_clear_object (&self->resolving);
+	if (self->state == KITH_SESSION_STOPPING) {
+		kith_session_finish_stop (self);
 		return;
+	}
+	if (address == NULL) {
+		g_info ("%s: cannot find the server of %s: %s", self->bare_jid,
+			self->config->domain, error != NULL ? error->message : "no address");
+		kith_session_connect_failed (self, NULL, port);
+		return;
+	}
 	if (!kith_session_ensure_password (self, &password)) {
 		self->state = KITH_SESSION_IDLE;
-		kith_connect_gate_release (self);
+		kith_connect_gate_release (self->gate, self);
 		return;
 	}
 	if (self->config->tls == KITH_TLS_REQUIRED)
@@ -555,39 +603,42 @@ kith_session_connect (KithSession *self)
 	xmpp_conn_set_pass (self->conn, password);
 	self->pending_fd = -1;
 	self->register_done = FALSE;
+	self->auth_failed = FALSE;
 	if (self->need_register) {
 		self->state = KITH_SESSION_REGISTERING;
-		self->register_conn = xmpp_conn_new (self->ctx);
-		g_hash_table_insert (kith_session_by_conn, self->register_conn, self);
-		xmpp_conn_set_jid (self->register_conn, self->config->domain);
-		if (self->config->tls_ca_file[0] != '\0')
-			xmpp_conn_set_cafile (self->register_conn, self->config->tls_ca_file);
-		xmpp_conn_set_sockopt_callback (self->register_conn, kith_session_sockopt_cb);
+		self->register_conn = kith_session_new_register_conn (self);
 		kith_xmpp_source_set_conn (self->source, self->register_conn);
-		rc = xmpp_connect_raw (self->register_conn, kith_session_server (self),
-				       self->config->port, kith_session_conn_cb, self);
+		rc = xmpp_connect_raw (self->register_conn, address, port, kith_session_conn_cb,
+				       self);
 		if (rc == XMPP_EOK)
 			self->timer_id = g_timeout_add_seconds (KITH_SESSION_REGISTER_TIMEOUT_S,
 								kith_session_register_timeout_cb,
 								self);
 	} else {
 		self->state = KITH_SESSION_CONNECTING;
-		rc = xmpp_connect_client (self->conn, kith_session_server (self),
-					  self->config->port, kith_session_conn_cb, self);
+		rc = xmpp_connect_client (self->conn, address, port, kith_session_conn_cb, self);
 	}
 	if (rc != XMPP_EOK || self->pending_fd < 0) {
-		g_info ("%s: cannot connect to %s:%u", self->bare_jid,
-			kith_session_server (self) != NULL ? kith_session_server (self)
-							   : self->config->domain,
-			self->config->port);
-		kith_session_drop_register_conn (self);
-		self->state = KITH_SESSION_WAITING;
-		kith_connect_gate_release (self);
-		kith_session_schedule (self, TRUE);
+		kith_session_connect_failed (self, address, port);
 		return;
 	}
 	kith_xmpp_source_set_fd (self->source, self->pending_fd);
 	kith_xmpp_source_set_settled (self->source, FALSE);
+}
+
+/* granted a connect slot: find the server, then connect (or register first) */
+static void
+kith_session_connect (gpointer owner)
+{
+	KithSession *self = owner;
+
+	if (self->state == KITH_SESSION_STOPPING || self->state == KITH_SESSION_STOPPED)
+		return;
+	self->state = KITH_SESSION_WAITING;
+	g_clear_object (&self->resolving);
+	self->resolving = g_cancellable_new ();
+	kith_resolve_async (self->config->server, self->config->domain, self->config->port,
+			    self->resolving, kith_session_resolved_cb, self);
 }
 
 static gboolean
@@ -595,7 +646,7 @@ kith_session_timer_cb (gpointer user_data)
 {
 	KithSession *self = user_data;
 	self->timer_id = 0;
-	kith_connect_gate_request (self);
+	kith_connect_gate_request (self->gate, self, kith_session_connect);
 	return G_SOURCE_REMOVE;
 }
 
@@ -633,7 +684,9 @@ kith_session_new (KithConfig *config, KithConnectGate *gate, KithStore *store,
 	self->user_data = user_data;
 	self->pending_fd = -1;
 	g_queue_init (&self->outbox);
-	self->ctx = xmpp_ctx_new (NULL, &kith_session_log);
+	self->log.handler = kith_session_log_cb;
+	self->log.userdata = self;
+	self->ctx = xmpp_ctx_new (NULL, &self->log);
 	self->conn = xmpp_conn_new (self->ctx);
 	g_hash_table_insert (kith_session_by_conn, self->conn, self);
 	xmpp_conn_set_jid (self->conn, self->full_jid);
@@ -650,16 +703,22 @@ kith_session_free (KithSession *self)
 {
 	if (self == NULL)
 		return;
+	/* releasing a live connection runs its callback: it must find nothing to do */
+	self->disposing = TRUE;
 	g_clear_handle_id (&self->timer_id, g_source_remove);
-	kith_connect_gate_release (self);
-	g_hash_table_remove (kith_session_by_conn, self->conn);
+	if (self->resolving != NULL)
+		g_cancellable_cancel (self->resolving);
+	g_clear_object (&self->resolving);
+	kith_connect_gate_forget (self->gate, self);
+	kith_session_release_dead_conn (self);
 	if (self->register_conn != NULL) {
 		g_hash_table_remove (kith_session_by_conn, self->register_conn);
 		xmpp_conn_release (self->register_conn);
+		self->register_conn = NULL;
 	}
-	kith_session_release_dead_conn (self);
-	kith_xmpp_source_free (self->source);
+	g_hash_table_remove (kith_session_by_conn, self->conn);
 	xmpp_conn_release (self->conn);
+	kith_xmpp_source_free (self->source);
 	xmpp_ctx_free (self->ctx);
 	g_queue_clear_full (&self->outbox, g_free);
 	g_free (self->localpart);
@@ -699,6 +758,8 @@ kith_session_stop (KithSession *self)
 {
 	KithSessionState was = self->state;
 
+	if (was == KITH_SESSION_STOPPING || was == KITH_SESSION_STOPPED)
+		return;
 	g_clear_handle_id (&self->timer_id, g_source_remove);
 	self->state = KITH_SESSION_STOPPING;
 	if (was == KITH_SESSION_REGISTERING && self->register_conn != NULL) {
@@ -711,6 +772,8 @@ kith_session_stop (KithSession *self)
 		kith_xmpp_source_set_settled (self->source, FALSE);
 		return;
 	}
+	if (self->resolving != NULL)
+		return; /* the lookup's callback finishes the stop */
 	kith_session_finish_stop (self);
 }
 

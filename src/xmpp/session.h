@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "store.h"
+#include "xmpp/connect-gate.h"
 
 G_BEGIN_DECLS
 
@@ -16,9 +17,6 @@ G_BEGIN_DECLS
  */
 typedef struct _KithSession KithSession;
 
-/* limits how many sessions negotiate (TCP, TLS, SASL) at once, so start-up and a server restart
- * do not hit the server with every device at the same moment */
-typedef struct _KithConnectGate KithConnectGate;
 
 typedef struct {
 	void (*online) (KithSession *session, gpointer user_data);
@@ -28,9 +26,6 @@ typedef struct {
 	/* kith_session_stop() finished */
 	void (*stopped) (KithSession *session, gpointer user_data);
 } KithSessionCallbacks;
-
-KithConnectGate *kith_connect_gate_new (guint max_connecting);
-void kith_connect_gate_free (KithConnectGate *gate);
 
 /* process-wide set-up: libstrophe, OpenSSL trust paths; call once before any session */
 void kith_session_global_init (KithConfig *config);

@@ -22,8 +22,15 @@ test_store (void)
 	g_assert_cmpint (g_stat (state, &st), ==, 0);
 	g_assert_cmpint (st.st_mode & 0077, ==, 0);
 
-	g_assert_null (kith_store_get_password (store, "dev-1"));
-	g_assert_true (kith_store_set_password (store, "dev-1", "secret", &error));
+	g_assert_true (kith_store_get_password (store, "dev-1", &password, &error));
+	g_assert_null (password);
+	g_assert_true (kith_store_add_password (store, "dev-1", "secret", &password, &error));
+	g_assert_cmpstr (password, ==, "secret");
+	g_clear_pointer (&password, g_free);
+	/* never overwritten by a second add: the first password stays */
+	g_assert_true (kith_store_add_password (store, "dev-1", "other", &password, &error));
+	g_assert_cmpstr (password, ==, "secret");
+	g_clear_pointer (&password, g_free);
 	g_assert_true (kith_store_set_password (store, "dev-1", "secret2", &error));
 	g_assert_true (kith_store_set_friend (store, "dev-1", "a@x", KITH_FRIEND_ACCEPTED, &error));
 	g_assert_true (kith_store_set_friend (store, "dev-1", "b@x", KITH_FRIEND_REFUSED, &error));
@@ -35,7 +42,7 @@ test_store (void)
 	kith_store_free (g_steal_pointer (&store));
 	store = kith_store_open (state, &error);
 	g_assert_no_error (error);
-	password = kith_store_get_password (store, "dev-1");
+	g_assert_true (kith_store_get_password (store, "dev-1", &password, &error));
 	g_assert_cmpstr (password, ==, "secret2");
 	g_assert_true (kith_store_get_friend (store, "dev-1", "a@x", &decision));
 	g_assert_cmpint (decision, ==, KITH_FRIEND_REMOVED);
