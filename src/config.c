@@ -22,8 +22,9 @@ typedef struct {
 
 static const gchar *const kith_keys_kith[] = { "StateDirectory", NULL };
 static const gchar *const kith_keys_xmpp[] = {
-	"Mode", "Server", "Port", "Domain", "Resource", "Register", "Tls", "TlsCaFile",
-	"ComponentDomain", "ComponentSecret", "MaxConnecting", NULL,
+	"Mode",          "Server", "Port",      "Domain",          "Resource",
+	"Register",      "Tls",    "TlsCaFile", "ComponentDomain", "ComponentSecret",
+	"MaxConnecting", NULL,
 };
 static const gchar *const kith_keys_friendship[] = {
 	"Policy", "Owner", "Allow", "Provisioning", "Registry", NULL,
@@ -83,9 +84,10 @@ kith_config_prefix_error (KithConfig *config, GError **error, const gchar *group
 {
 	if (key != NULL)
 		g_prefix_error (error, "%s: [%s] %s: ", kith_config_origin (config, group, key),
-				group, key);
+		                group, key);
 	else
-		g_prefix_error (error, "%s: [%s]: ", kith_config_origin (config, group, NULL), group);
+		g_prefix_error (error, "%s: [%s]: ", kith_config_origin (config, group, NULL),
+		                group);
 }
 
 const gchar *
@@ -128,8 +130,8 @@ kith_jid_is_valid_bare (const gchar *text)
 static gboolean
 kith_config_merge_file (KithConfig *config, const gchar *path, GError **error)
 {
-	g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-	g_auto(GStrv) groups = NULL;
+	g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+	g_auto (GStrv) groups = NULL;
 
 	if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error)) {
 		g_prefix_error (error, "%s: ", path);
@@ -137,16 +139,16 @@ kith_config_merge_file (KithConfig *config, const gchar *path, GError **error)
 	}
 	groups = g_key_file_get_groups (keyfile, NULL);
 	for (guint i = 0; groups[i] != NULL; i++) {
-		g_auto(GStrv) keys = g_key_file_get_keys (keyfile, groups[i], NULL, NULL);
+		g_auto (GStrv) keys = g_key_file_get_keys (keyfile, groups[i], NULL, NULL);
 		g_hash_table_insert (config->origin, g_strdup_printf ("%s\x1f", groups[i]),
-				     g_strdup (path));
+		                     g_strdup (path));
 		for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
-			g_autofree gchar *value = g_key_file_get_value (keyfile, groups[i], keys[j],
-								       NULL);
+			g_autofree gchar *value =
+			        g_key_file_get_value (keyfile, groups[i], keys[j], NULL);
 			g_key_file_set_value (config->keyfile, groups[i], keys[j], value);
 			g_hash_table_insert (config->origin,
-					     g_strdup_printf ("%s\x1f%s", groups[i], keys[j]),
-					     g_strdup (path));
+			                     g_strdup_printf ("%s\x1f%s", groups[i], keys[j]),
+			                     g_strdup (path));
 		}
 	}
 	return TRUE;
@@ -155,7 +157,7 @@ kith_config_merge_file (KithConfig *config, const gchar *path, GError **error)
 static gint
 kith_config_compare_names (gconstpointer a, gconstpointer b)
 {
-	return g_strcmp0 (*(const gchar **) a, *(const gchar **) b);
+	return g_strcmp0 (*(const gchar **)a, *(const gchar **)b);
 }
 
 static gboolean
@@ -163,8 +165,8 @@ kith_config_merge_dropins (KithConfig *config, GError **error)
 {
 	g_autofree gchar *base = g_path_get_dirname (config->path);
 	g_autofree gchar *dirname = g_build_filename (base, "conf.d", NULL);
-	g_autoptr(GDir) dir = g_dir_open (dirname, 0, NULL);
-	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GDir) dir = g_dir_open (dirname, 0, NULL);
+	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 	const gchar *name;
 
 	if (dir == NULL)
@@ -183,7 +185,7 @@ kith_config_merge_dropins (KithConfig *config, GError **error)
 
 static gchar *
 kith_config_get_string (KithConfig *config, const gchar *group, const gchar *key,
-			const gchar *fallback)
+                        const gchar *fallback)
 {
 	g_autofree gchar *value = g_key_file_get_string (config->keyfile, group, key, NULL);
 	if (value == NULL)
@@ -192,13 +194,12 @@ kith_config_get_string (KithConfig *config, const gchar *group, const gchar *key
 	return g_steal_pointer (&value);
 }
 
-static gboolean
-kith_config_fail (KithConfig *config, GError **error, const gchar *group, const gchar *key,
-		  const gchar *format, ...) G_GNUC_PRINTF (5, 6);
+static gboolean kith_config_fail (KithConfig *config, GError **error, const gchar *group,
+                                  const gchar *key, const gchar *format, ...) G_GNUC_PRINTF (5, 6);
 
 static gboolean
 kith_config_fail (KithConfig *config, GError **error, const gchar *group, const gchar *key,
-		  const gchar *format, ...)
+                  const gchar *format, ...)
 {
 	va_list args;
 	g_autofree gchar *message = NULL;
@@ -213,7 +214,7 @@ kith_config_fail (KithConfig *config, GError **error, const gchar *group, const 
 
 static gboolean
 kith_config_get_bool (KithConfig *config, const gchar *group, const gchar *key, gboolean fallback,
-		      gboolean *out, GError **error)
+                      gboolean *out, GError **error)
 {
 	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
 	if (value == NULL || value[0] == '\0') {
@@ -235,7 +236,7 @@ kith_config_get_bool (KithConfig *config, const gchar *group, const gchar *key, 
 
 static gboolean
 kith_config_get_uint (KithConfig *config, const gchar *group, const gchar *key, guint fallback,
-		      guint min, guint max, guint *out, GError **error)
+                      guint min, guint max, guint *out, GError **error)
 {
 	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
 	guint64 number;
@@ -246,15 +247,15 @@ kith_config_get_uint (KithConfig *config, const gchar *group, const gchar *key, 
 	}
 	if (!g_ascii_string_to_unsigned (value, 10, min, max, &number, NULL))
 		return kith_config_fail (config, error, group, key,
-					 "'%s' is not a number between %u and %u", value, min, max);
-	*out = (guint) number;
+		                         "'%s' is not a number between %u and %u", value, min, max);
+	*out = (guint)number;
 	return TRUE;
 }
 
 /* picks one of names[]; returns the index through out */
 static gboolean
 kith_config_get_choice (KithConfig *config, const gchar *group, const gchar *key,
-			const gchar *const *names, guint fallback, guint *out, GError **error)
+                        const gchar *const *names, guint fallback, guint *out, GError **error)
 {
 	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
 	g_autofree gchar *choices = NULL;
@@ -269,16 +270,16 @@ kith_config_get_choice (KithConfig *config, const gchar *group, const gchar *key
 			return TRUE;
 		}
 	}
-	choices = g_strjoinv (", ", (gchar **) names);
+	choices = g_strjoinv (", ", (gchar **)names);
 	return kith_config_fail (config, error, group, key, "'%s' is not one of %s", value,
-				 choices);
+	                         choices);
 }
 
 static gboolean
 kith_config_check_keys (KithConfig *config, const gchar *group, const gchar *const *known,
-			GError **error)
+                        GError **error)
 {
-	g_auto(GStrv) keys = g_key_file_get_keys (config->keyfile, group, NULL, NULL);
+	g_auto (GStrv) keys = g_key_file_get_keys (config->keyfile, group, NULL, NULL);
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
 		if (!g_strv_contains (known, keys[i]))
 			return kith_config_fail (config, error, group, keys[i], "unknown key");
@@ -301,7 +302,7 @@ kith_config_is_bus_name (const gchar *name)
 static gboolean
 kith_config_parse_groups (KithConfig *config, GError **error)
 {
-	g_auto(GStrv) groups = g_key_file_get_groups (config->keyfile, NULL);
+	g_auto (GStrv) groups = g_key_file_get_groups (config->keyfile, NULL);
 
 	for (guint i = 0; groups[i] != NULL; i++) {
 		const gchar *group = groups[i];
@@ -311,7 +312,7 @@ kith_config_parse_groups (KithConfig *config, GError **error)
 		for (guint j = 0; j < G_N_ELEMENTS (kith_config_groups); j++) {
 			if (g_strcmp0 (group, kith_config_groups[j].group) == 0) {
 				if (!kith_config_check_keys (config, group,
-							     kith_config_groups[j].keys, error))
+				                             kith_config_groups[j].keys, error))
 					return FALSE;
 				known = TRUE;
 			}
@@ -320,12 +321,12 @@ kith_config_parse_groups (KithConfig *config, GError **error)
 			continue;
 		if (!g_str_has_prefix (group, "bus:"))
 			return kith_config_fail (config, error, group, NULL,
-						 "unknown group (expected kith, xmpp, friendship "
-						 "or bus:NAME)");
+			                         "unknown group (expected kith, xmpp, friendship "
+			                         "or bus:NAME)");
 		if (!kith_config_is_bus_name (group + 4))
 			return kith_config_fail (config, error, group, NULL,
-						 "bus name must be 1-32 characters of a-z, 0-9 "
-						 "and -");
+			                         "bus name must be 1-32 characters of a-z, 0-9 "
+			                         "and -");
 		bus = g_new0 (KithBusConfig, 1);
 		bus->name = g_strdup (group + 4);
 		bus->group = g_strdup (group);
@@ -333,9 +334,21 @@ kith_config_parse_groups (KithConfig *config, GError **error)
 		g_ptr_array_add (config->buses, bus);
 		if (bus->driver == NULL || bus->driver[0] == '\0')
 			return kith_config_fail (config, error, group, "Driver",
-						 "missing: every bus needs a driver");
+			                         "missing: every bus needs a driver");
 	}
 	return TRUE;
+}
+
+/* servers compare JIDs case-insensitively and send them lowercased (nodeprep, nameprep) */
+static void
+kith_config_normalize_jid (gchar **jid)
+{
+	gchar *lower;
+	if (!g_utf8_validate (*jid, -1, NULL))
+		return;
+	lower = g_utf8_strdown (*jid, -1);
+	g_free (*jid);
+	*jid = lower;
 }
 
 static gboolean
@@ -350,36 +363,37 @@ kith_config_parse_xmpp (KithConfig *config, GError **error)
 	config->mode = mode;
 	if (config->mode == KITH_MODE_COMPONENT)
 		return kith_config_fail (config, error, "xmpp", "Mode",
-					 "component mode is not available in this version");
+		                         "component mode is not available in this version");
 	config->server = kith_config_get_string (config, "xmpp", "Server", "");
 	if (!kith_config_get_uint (config, "xmpp", "Port", 5222, 1, 65535, &port, error))
 		return FALSE;
-	config->port = (guint16) port;
+	config->port = (guint16)port;
 	config->domain = kith_config_get_string (config, "xmpp", "Domain", "");
+	kith_config_normalize_jid (&config->domain);
 	if (config->domain[0] == '\0' || !kith_jid_is_valid_bare (config->domain) ||
 	    strchr (config->domain, '@') != NULL)
 		return kith_config_fail (config, error, "xmpp", "Domain",
-					 "a domain name is required, e.g. Domain=example.net");
+		                         "a domain name is required, e.g. Domain=example.net");
 	config->resource = kith_config_get_string (config, "xmpp", "Resource", "kith");
 	if (config->resource[0] == '\0' || strchr (config->resource, '/') != NULL)
 		return kith_config_fail (config, error, "xmpp", "Resource",
-					 "must be a non-empty name");
+		                         "must be a non-empty name");
 	if (!kith_config_get_bool (config, "xmpp", "Register", FALSE, &config->register_accounts,
-				   error))
+	                           error))
 		return FALSE;
 	if (!kith_config_get_choice (config, "xmpp", "Tls", tls, KITH_TLS_REQUIRED, &tls_mode,
-				     error))
+	                             error))
 		return FALSE;
 	config->tls = tls_mode;
 	config->tls_ca_file = kith_config_get_string (config, "xmpp", "TlsCaFile", "");
 	if (config->tls_ca_file[0] != '\0' &&
 	    !g_file_test (config->tls_ca_file, G_FILE_TEST_IS_REGULAR))
 		return kith_config_fail (config, error, "xmpp", "TlsCaFile",
-					 "'%s' is not a readable file", config->tls_ca_file);
+		                         "'%s' is not a readable file", config->tls_ca_file);
 	config->component_domain = kith_config_get_string (config, "xmpp", "ComponentDomain", "");
 	config->component_secret = kith_config_get_string (config, "xmpp", "ComponentSecret", "");
 	if (!kith_config_get_uint (config, "xmpp", "MaxConnecting", 8, 1, 1000, &max_connecting,
-				   error))
+	                           error))
 		return FALSE;
 	config->max_connecting = max_connecting;
 	return TRUE;
@@ -392,25 +406,27 @@ kith_config_parse_friendship (KithConfig *config, GError **error)
 	guint policy;
 
 	if (!kith_config_get_choice (config, "friendship", "Policy", policies, KITH_POLICY_OPEN,
-				     &policy, error))
+	                             &policy, error))
 		return FALSE;
 	config->policy = policy;
 	if (config->policy == KITH_POLICY_PARENT)
 		return kith_config_fail (config, error, "friendship", "Policy",
-					 "'parent' is not available in this version");
+		                         "'parent' is not available in this version");
 	config->owner = kith_config_get_string (config, "friendship", "Owner", "");
+	kith_config_normalize_jid (&config->owner);
 	if (config->owner[0] != '\0' && !kith_jid_is_valid_bare (config->owner))
 		return kith_config_fail (config, error, "friendship", "Owner",
-					 "'%s' is not a bare JID", config->owner);
-	config->allow = g_key_file_get_string_list (config->keyfile, "friendship", "Allow", NULL,
-						    NULL);
+		                         "'%s' is not a bare JID", config->owner);
+	config->allow =
+	        g_key_file_get_string_list (config->keyfile, "friendship", "Allow", NULL, NULL);
 	if (config->allow == NULL)
 		config->allow = g_new0 (gchar *, 1);
 	for (guint i = 0; config->allow[i] != NULL; i++) {
 		g_strstrip (config->allow[i]);
+		kith_config_normalize_jid (&config->allow[i]);
 		if (config->allow[i][0] != '\0' && !kith_jid_is_valid_bare (config->allow[i]))
 			return kith_config_fail (config, error, "friendship", "Allow",
-						 "'%s' is not a bare JID", config->allow[i]);
+			                         "'%s' is not a bare JID", config->allow[i]);
 	}
 	config->provisioning = kith_config_get_string (config, "friendship", "Provisioning", "");
 	config->registry = kith_config_get_string (config, "friendship", "Registry", "");
@@ -420,12 +436,12 @@ kith_config_parse_friendship (KithConfig *config, GError **error)
 KithConfig *
 kith_config_load (const gchar *path, GError **error)
 {
-	g_autoptr(KithConfig) config = g_new0 (KithConfig, 1);
+	g_autoptr (KithConfig) config = g_new0 (KithConfig, 1);
 
 	config->path = g_strdup (path);
 	config->keyfile = g_key_file_new ();
 	config->origin = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-	config->buses = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_bus_config_free);
+	config->buses = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_bus_config_free);
 	if (!kith_config_merge_file (config, path, error))
 		return NULL;
 	if (!kith_config_merge_dropins (config, error))
@@ -433,10 +449,10 @@ kith_config_load (const gchar *path, GError **error)
 	if (!kith_config_parse_groups (config, error))
 		return NULL;
 	config->state_directory =
-		kith_config_get_string (config, "kith", "StateDirectory", "/var/lib/kith");
+	        kith_config_get_string (config, "kith", "StateDirectory", "/var/lib/kith");
 	if (g_getenv ("STATE_DIRECTORY") != NULL && g_getenv ("STATE_DIRECTORY")[0] != '\0') {
 		/* systemd may pass several colon-separated directories: use the first */
-		g_auto(GStrv) dirs = g_strsplit (g_getenv ("STATE_DIRECTORY"), ":", 2);
+		g_auto (GStrv) dirs = g_strsplit (g_getenv ("STATE_DIRECTORY"), ":", 2);
 		kith_config_set_str (&config->state_directory, dirs[0]);
 	}
 	if (!kith_config_parse_xmpp (config, error))

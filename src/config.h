@@ -24,20 +24,20 @@ typedef enum {
 } KithPolicyKind;
 
 typedef struct {
-	gchar *name;   /* NAME of [bus:NAME] */
-	gchar *group;  /* "bus:NAME" */
+	gchar *name;  /* NAME of [bus:NAME] */
+	gchar *group; /* "bus:NAME" */
 	gchar *driver;
 } KithBusConfig;
 
 typedef struct {
-	gchar *path;                /* the main file */
-	GKeyFile *keyfile;          /* all files merged */
-	GHashTable *origin;         /* "group\x1fkey" -> file that set it */
+	gchar *path;        /* the main file */
+	GKeyFile *keyfile;  /* all files merged */
+	GHashTable *origin; /* "group\x1fkey" -> file that set it */
 
 	gchar *state_directory;
 
 	KithMode mode;
-	gchar *server;              /* "" = look up Domain (SRV, then the name itself) */
+	gchar *server; /* "" = look up Domain (SRV, then the name itself) */
 	guint16 port;
 	gchar *domain;
 	gchar *resource;
@@ -46,7 +46,7 @@ typedef struct {
 	gchar *tls_ca_file;
 	gchar *component_domain;
 	gchar *component_secret;
-	guint max_connecting;       /* sessions negotiating at once */
+	guint max_connecting; /* sessions negotiating at once */
 
 	KithPolicyKind policy;
 	gchar *owner;
@@ -54,7 +54,7 @@ typedef struct {
 	gchar *provisioning;
 	gchar *registry;
 
-	GPtrArray *buses;           /* KithBusConfig */
+	GPtrArray *buses; /* KithBusConfig */
 } KithConfig;
 
 /* loads FILE, then every *.conf of conf.d beside it in name order; validates the core groups */
@@ -64,7 +64,7 @@ void kith_config_free (KithConfig *config);
 const gchar *kith_config_origin (KithConfig *config, const gchar *group, const gchar *key);
 /* prefixes an error with "FILE: [group] Key: " */
 void kith_config_prefix_error (KithConfig *config, GError **error, const gchar *group,
-			       const gchar *key);
+                               const gchar *key);
 const gchar *kith_policy_kind_to_string (KithPolicyKind kind);
 
 /* TRUE if text is a plausible bare JID (local@domain or domain) */

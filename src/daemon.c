@@ -29,17 +29,17 @@ struct _KithDaemon {
 
 static gboolean
 kith_daemon_check_driver_keys (KithDaemon *self, KithDriver *driver, KithBusConfig *bus,
-			       GError **error)
+                               GError **error)
 {
 	const gchar *group = bus->group;
-	g_auto(GStrv) keys = g_key_file_get_keys (self->config->keyfile, group, NULL, NULL);
+	g_auto (GStrv) keys = g_key_file_get_keys (self->config->keyfile, group, NULL, NULL);
 	const gchar *const *known = kith_driver_get_keys (driver);
 
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
 		if (g_strcmp0 (keys[i], "Driver") == 0 || g_strv_contains (known, keys[i]))
 			continue;
 		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown key for driver %s",
-			     bus->driver);
+		             bus->driver);
 		kith_config_prefix_error (self->config, error, group, keys[i]);
 		return FALSE;
 	}
@@ -49,15 +49,15 @@ kith_daemon_check_driver_keys (KithDaemon *self, KithDriver *driver, KithBusConf
 KithDaemon *
 kith_daemon_new (KithConfig *config, GError **error)
 {
-	g_autoptr(KithDaemon) self = g_new0 (KithDaemon, 1);
-	g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+	g_autoptr (KithDaemon) self = g_new0 (KithDaemon, 1);
+	g_autoptr (GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
 
 	self->config = config;
 	self->drivers = g_ptr_array_new_with_free_func (g_object_unref);
-	self->identities = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_identity_free);
+	self->identities = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_identity_free);
 	for (guint i = 0; i < config->buses->len; i++) {
 		KithBusConfig *bus = g_ptr_array_index (config->buses, i);
-		g_autoptr(KithDriver) driver = kith_driver_new (bus->driver, bus->name, error);
+		g_autoptr (KithDriver) driver = kith_driver_new (bus->driver, bus->name, error);
 		GPtrArray *devices;
 
 		if (driver == NULL) {
@@ -67,15 +67,16 @@ kith_daemon_new (KithConfig *config, GError **error)
 		if (!kith_daemon_check_driver_keys (self, driver, bus, error))
 			return NULL;
 		if (!kith_driver_setup (driver, config->keyfile, bus->group, error)) {
-			g_prefix_error (error, "%s: ", kith_config_origin (config, bus->group, NULL));
+			g_prefix_error (error,
+			                "%s: ", kith_config_origin (config, bus->group, NULL));
 			return NULL;
 		}
 		devices = kith_driver_get_devices (driver);
 		for (guint j = 0; j < devices->len; j++) {
 			const gchar *id = kith_device_get_id (g_ptr_array_index (devices, j));
-			if (!g_hash_table_add (ids, (gpointer) id)) {
+			if (!g_hash_table_add (ids, (gpointer)id)) {
 				g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
-					     "device id %s is used twice", id);
+				             "device id %s is used twice", id);
 				kith_config_prefix_error (config, error, bus->group, NULL);
 				return NULL;
 			}
@@ -112,12 +113,13 @@ kith_daemon_describe (KithDaemon *self, GString *out)
 		KithBusConfig *bus = g_ptr_array_index (self->config->buses, i);
 
 		g_string_append_printf (out, "bus %s (driver %s): %u device%s\n", bus->name,
-					bus->driver, devices->len, devices->len == 1 ? "" : "s");
+		                        bus->driver, devices->len, devices->len == 1 ? "" : "s");
 		for (guint j = 0; j < devices->len; j++) {
 			KithDevice *device = g_ptr_array_index (devices, j);
-			g_string_append_printf (out, "  %s@%s/%s  %s\n", kith_device_get_id (device),
-						self->config->domain, self->config->resource,
-						kith_device_get_label (device));
+			g_string_append_printf (out, "  %s@%s/%s  %s\n",
+			                        kith_device_get_id (device), self->config->domain,
+			                        self->config->resource,
+			                        kith_device_get_label (device));
 		}
 	}
 }
@@ -139,7 +141,7 @@ kith_daemon_online_cb (KithIdentity *identity, gpointer user_data)
 		return;
 	if (g_hash_table_size (self->seen_online) == self->identities->len)
 		g_message ("all %u devices online after %.0f ms", self->identities->len,
-			   (g_get_monotonic_time () - self->started) / 1000.0);
+		           (g_get_monotonic_time () - self->started) / 1000.0);
 }
 
 gboolean
@@ -156,26 +158,25 @@ kith_daemon_start (KithDaemon *self, GError **error)
 	for (guint i = 0; i < self->drivers->len; i++) {
 		KithDriver *driver = g_ptr_array_index (self->drivers, i);
 		GPtrArray *devices = kith_driver_get_devices (driver);
-		g_autoptr(GError) error_local = NULL;
+		g_autoptr (GError) error_local = NULL;
 
 		/* one broken bus does not take the others down */
 		if (!kith_driver_start (driver, &error_local)) {
 			g_warning ("bus %s: %s; its devices stay offline",
-				   kith_driver_get_bus_name (driver), error_local->message);
+			           kith_driver_get_bus_name (driver), error_local->message);
 			continue;
 		}
 		for (guint j = 0; j < devices->len; j++) {
-			KithIdentity *identity =
-				kith_identity_new (self->config, self->store, self->policy,
-						   self->gate, g_ptr_array_index (devices, j),
-						   G_CALLBACK (kith_daemon_online_cb), self);
+			KithIdentity *identity = kith_identity_new (
+			        self->config, self->store, self->policy, self->gate,
+			        g_ptr_array_index (devices, j), kith_daemon_online_cb, self);
 			g_ptr_array_add (self->identities, identity);
 			kith_identity_start (identity);
 		}
 	}
 	g_message ("kithd %s: %u devices as %s@%s, state in %s", KITH_VERSION,
-		   self->identities->len, "<device-id>", self->config->domain,
-		   kith_store_get_path (self->store));
+	           self->identities->len, "<device-id>", self->config->domain,
+	           kith_store_get_path (self->store));
 	return TRUE;
 }
 
@@ -220,8 +221,8 @@ kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data)
 	}
 	self->stopping = self->identities->len;
 	self->stop_timer = g_timeout_add_seconds (KITH_DAEMON_STOP_TIMEOUT_S,
-						  kith_daemon_stop_timeout_cb, self);
+	                                          kith_daemon_stop_timeout_cb, self);
 	for (guint i = 0; i < self->identities->len; i++)
 		kith_identity_stop (g_ptr_array_index (self->identities, i),
-				    G_CALLBACK (kith_daemon_identity_stopped_cb), self);
+		                    kith_daemon_identity_stopped_cb, self);
 }

@@ -11,10 +11,10 @@ struct _KithDevice {
 	gchar *id;
 	gchar *label;
 	gchar *model;
-	gpointer driver; /* weak: the driver owns its devices */
-	GPtrArray *fields;  /* KithField */
-	GArray *values;     /* KithValue, index = field index */
-	GArray *published;  /* KithValue, values at the last status publication */
+	gpointer driver;   /* weak: the driver owns its devices */
+	GPtrArray *fields; /* KithField */
+	GArray *values;    /* KithValue, index = field index */
+	GArray *published; /* KithValue, values at the last status publication */
 	gboolean published_once;
 };
 
@@ -177,15 +177,15 @@ kith_device_class_init (KithDeviceClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS (klass);
 	object_class->finalize = kith_device_finalize;
-	signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass),
-						G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-						G_TYPE_NONE, 0);
+	signals[SIGNAL_CHANGED] =
+	        g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+	                      NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
 kith_device_init (KithDevice *self)
 {
-	self->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_field_free);
+	self->fields = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_field_free);
 	self->values = g_array_new (FALSE, TRUE, sizeof (KithValue));
 	self->published = g_array_new (FALSE, TRUE, sizeof (KithValue));
 }
@@ -257,7 +257,7 @@ kith_device_field_index (KithDevice *self, const gchar *name)
 	for (guint i = 0; i < self->fields->len; i++) {
 		KithField *field = g_ptr_array_index (self->fields, i);
 		if (g_strcmp0 (field->name, name) == 0)
-			return (gint) i;
+			return (gint)i;
 	}
 	return -1;
 }
@@ -301,16 +301,19 @@ kith_device_set_value (KithDevice *self, const gchar *name, const KithValue *val
 void
 kith_device_set_number (KithDevice *self, const gchar *name, gdouble number, gint64 timestamp)
 {
-	KithValue value = { .type = KITH_VALUE_NUMERIC, .valid = TRUE, .number = number,
-			    .timestamp = timestamp };
+	KithValue value = {
+		.type = KITH_VALUE_NUMERIC, .valid = TRUE, .number = number, .timestamp = timestamp
+	};
 	kith_device_set_value (self, name, &value);
 }
 
 void
 kith_device_set_boolean (KithDevice *self, const gchar *name, gboolean boolean, gint64 timestamp)
 {
-	KithValue value = { .type = KITH_VALUE_BOOLEAN, .valid = TRUE, .boolean = boolean,
-			    .timestamp = timestamp };
+	KithValue value = { .type = KITH_VALUE_BOOLEAN,
+		            .valid = TRUE,
+		            .boolean = boolean,
+		            .timestamp = timestamp };
 	kith_device_set_value (self, name, &value);
 }
 
@@ -323,7 +326,7 @@ kith_device_emit_changed (KithDevice *self)
 gchar *
 kith_device_format_status (KithDevice *self)
 {
-	g_autoptr(GString) status = g_string_new (NULL);
+	g_autoptr (GString) status = g_string_new (NULL);
 	for (guint i = 0; i < self->fields->len; i++) {
 		KithField *field = g_ptr_array_index (self->fields, i);
 		KithValue *value = &g_array_index (self->values, KithValue, i);
@@ -338,7 +341,8 @@ kith_device_format_status (KithDevice *self)
 		if (value->type == KITH_VALUE_BOOLEAN) {
 			g_string_append (status, value->boolean ? "on" : "off");
 		} else {
-			g_autofree gchar *text = kith_value_to_string (value, field->status_decimals);
+			g_autofree gchar *text =
+			        kith_value_to_string (value, field->status_decimals);
 			g_string_append (status, text);
 			if (field->unit != NULL && field->unit[0] != '\0')
 				g_string_append_printf (status, " %s", field->unit);
@@ -358,7 +362,7 @@ kith_device_value_moved (const KithField *field, const KithValue *now, const Kit
 	case KITH_VALUE_NUMERIC:
 		return fabs (now->number - then->number) >= MAX (field->presence_step, 1e-9);
 	case KITH_VALUE_INT:
-		return (gdouble) ABS (now->integer - then->integer) >= MAX (field->presence_step, 1);
+		return (gdouble)ABS (now->integer - then->integer) >= MAX (field->presence_step, 1);
 	default:
 		return !kith_value_equal (now, then);
 	}
@@ -371,15 +375,15 @@ kith_device_status_changed (KithDevice *self)
 	for (guint i = 0; i < self->fields->len && !moved; i++) {
 		KithField *field = g_ptr_array_index (self->fields, i);
 		if (field->in_status)
-			moved = kith_device_value_moved (field,
-							 &g_array_index (self->values, KithValue, i),
-							 &g_array_index (self->published, KithValue, i));
+			moved = kith_device_value_moved (
+			        field, &g_array_index (self->values, KithValue, i),
+			        &g_array_index (self->published, KithValue, i));
 	}
 	if (!moved)
 		return FALSE;
 	for (guint i = 0; i < self->fields->len; i++)
 		kith_value_copy (&g_array_index (self->published, KithValue, i),
-				 &g_array_index (self->values, KithValue, i));
+		                 &g_array_index (self->values, KithValue, i));
 	self->published_once = TRUE;
 	return TRUE;
 }

@@ -24,13 +24,13 @@ typedef enum {
 typedef struct {
 	gchar *name;
 	KithValueType type;
-	gchar *unit;            /* numeric only; may be "" */
-	guint decimals;         /* numeric: decimals written in readouts */
-	guint status_decimals;  /* numeric: decimals in the presence status line */
-	gdouble presence_step;  /* republish presence when the value moved this much */
-	gboolean in_status;     /* part of the presence status line */
+	gchar *unit;           /* numeric only; may be "" */
+	guint decimals;        /* numeric: decimals written in readouts */
+	guint status_decimals; /* numeric: decimals in the presence status line */
+	gdouble presence_step; /* republish presence when the value moved this much */
+	gboolean in_status;    /* part of the presence status line */
 	gboolean writable;
-	gdouble min, max;       /* writable numeric/int range (min > max: unbounded) */
+	gdouble min, max; /* writable numeric/int range (min > max: unbounded) */
 	KithFieldCategory categories;
 } KithField;
 
@@ -85,7 +85,8 @@ gboolean kith_device_has_writable (KithDevice *self);
 const KithValue *kith_device_get_value (KithDevice *self, const gchar *name);
 void kith_device_set_value (KithDevice *self, const gchar *name, const KithValue *value);
 void kith_device_set_number (KithDevice *self, const gchar *name, gdouble number, gint64 timestamp);
-void kith_device_set_boolean (KithDevice *self, const gchar *name, gboolean value, gint64 timestamp);
+void kith_device_set_boolean (KithDevice *self, const gchar *name, gboolean value,
+                              gint64 timestamp);
 /* emits ::changed once after a batch of set_* calls */
 void kith_device_emit_changed (KithDevice *self);
 

@@ -76,9 +76,10 @@ kith_driver_new (const gchar *driver_name, const gchar *bus_name, GError **error
 		}
 	}
 	{
-		g_autofree gchar *known = g_strjoinv (", ", (gchar **) kith_driver_name_list);
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown driver '%s' (known: %s)",
-			     driver_name, known[0] != '\0' ? known : "none");
+		g_autofree gchar *known = g_strjoinv (", ", (gchar **)kith_driver_name_list);
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+		             "unknown driver '%s' (known: %s)", driver_name,
+		             known[0] != '\0' ? known : "none");
 	}
 	return NULL;
 }
@@ -135,13 +136,13 @@ kith_driver_read (KithDriver *self, KithDevice *device, KithReadFunc done, gpoin
 
 void
 kith_driver_write (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
-		   gpointer user_data)
+                   gpointer user_data)
 {
 	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
 	if (klass->write == NULL) {
-		g_autoptr(GError) error = g_error_new (KITH_ERROR, KITH_ERROR_INVALID,
-						       "device %s has nothing writable",
-						       kith_device_get_id (device));
+		g_autoptr (GError) error =
+		        g_error_new (KITH_ERROR, KITH_ERROR_INVALID,
+		                     "device %s has nothing writable", kith_device_get_id (device));
 		done (device, error, user_data);
 		return;
 	}

@@ -22,7 +22,7 @@ struct _KithDriverClass {
 	void (*read) (KithDriver *self, KithDevice *device, KithReadFunc done, gpointer user_data);
 	/* params: KithParam, validated against the device's fields, applied in order */
 	void (*write) (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
-		       gpointer user_data);
+	               gpointer user_data);
 	void (*stop) (KithDriver *self);
 	/* the config keys the driver accepts in its group, NULL-terminated */
 	const gchar *const *keys;
@@ -38,11 +38,12 @@ GPtrArray *kith_driver_get_devices (KithDriver *self);
 /* for subclasses: takes a reference */
 void kith_driver_add_device (KithDriver *self, KithDevice *device);
 
-gboolean kith_driver_setup (KithDriver *self, GKeyFile *keyfile, const gchar *group, GError **error);
+gboolean kith_driver_setup (KithDriver *self, GKeyFile *keyfile, const gchar *group,
+                            GError **error);
 gboolean kith_driver_start (KithDriver *self, GError **error);
 void kith_driver_read (KithDriver *self, KithDevice *device, KithReadFunc done, gpointer user_data);
 void kith_driver_write (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
-			gpointer user_data);
+                        gpointer user_data);
 void kith_driver_stop (KithDriver *self);
 
 G_END_DECLS

@@ -7,8 +7,6 @@
 #include "iot/protocol.h"
 #include "iot/stanza.h"
 
-#define KITH_ROSTER_GET_ID "kith-roster-get"
-
 typedef enum {
 	KITH_SUB_NONE = 0,
 	KITH_SUB_TO = 1 << 0,
@@ -21,12 +19,15 @@ typedef struct {
 } KithRosterItem;
 
 typedef struct {
-	KithIdentity *identity;
+	KithIdentity *identity; /* NULL once the identity is gone */
 	KithRequest *request;
-	gchar *key;
-	guint timer_id;
+	gchar *key;     /* reads answered by IQ: requester "\x1f" seqnr */
+	guint timer_id; /* a queued readout's start */
 	gboolean cancelled;
-} KithPendingRead;
+} KithOperation;
+
+/* how far ahead a readout may be queued with 'when' */
+#define KITH_MAX_QUEUE_DAYS 7
 
 struct _KithIdentity {
 	KithConfig *config;
@@ -35,16 +36,16 @@ struct _KithIdentity {
 	KithDevice *device;
 	KithSession *session;
 	KithProtocol protocol;
-	GHashTable *roster;  /* bare JID -> KithRosterItem */
-	GHashTable *reads;   /* requester "\x1f" seqnr -> KithPendingRead */
+	GHashTable *roster;     /* bare JID -> KithRosterItem */
+	GHashTable *operations; /* KithOperation in flight (owned) */
+	GHashTable *reads;      /* requester "\x1f" seqnr -> KithOperation (an index) */
+	gchar *roster_id;       /* id of our roster request: only its answer is the roster */
 	gulong changed_id;
-	GCallback stopped;
+	KithIdentityFunc stopped;
 	gpointer stopped_data;
-	GCallback online;
+	KithIdentityFunc online;
 	gpointer online_data;
 };
-
-typedef void (*KithIdentityStopped) (KithIdentity *identity, gpointer user_data);
 
 static void
 kith_identity_send (KithIdentity *self, xmpp_stanza_t *stanza)
@@ -86,16 +87,16 @@ kith_identity_changed_cb (KithDevice *device, gpointer user_data)
 static void
 kith_identity_send_subscription (KithIdentity *self, const gchar *type, const gchar *jid)
 {
-	kith_identity_send (self, kith_stanza_presence (kith_session_get_ctx (self->session), type,
-							NULL, jid));
+	kith_identity_send (
+	        self, kith_stanza_presence (kith_session_get_ctx (self->session), type, NULL, jid));
 }
 
 static void
 kith_identity_remember (KithIdentity *self, const gchar *jid, KithFriendDecision decision)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	if (!kith_store_set_friend (self->store, kith_device_get_id (self->device), jid, decision,
-				    &error))
+	                            &error))
 		g_warning ("%s: %s", kith_device_get_id (self->device), error->message);
 }
 
@@ -105,7 +106,7 @@ kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision
 	KithRosterItem *item = g_hash_table_lookup (self->roster, jid);
 
 	g_info ("%s: friend request from %s: %s", kith_device_get_id (self->device), jid,
-		kith_decision_to_string (decision));
+	        kith_decision_to_string (decision));
 	switch (decision) {
 	case KITH_DECISION_ACCEPT:
 		kith_identity_send_subscription (self, "subscribed", jid);
@@ -172,7 +173,7 @@ kith_identity_subscription (KithIdentity *self, KithRequest *request)
 		later->identity = self;
 		later->jid = g_strdup (request->jid);
 		decision = kith_policy_decide (self->policy, device_id, request->jid,
-					       kith_identity_later_cb, later);
+		                               kith_identity_later_cb, later);
 		kith_identity_apply_decision (self, request->jid, decision);
 		if (decision != KITH_DECISION_PENDING || self->policy->kind != KITH_POLICY_PARENT) {
 			g_free (later->jid);
@@ -215,8 +216,18 @@ kith_identity_iq_response (KithIdentity *self, KithRequest *request)
 {
 	xmpp_stanza_t *query;
 
-	if (g_strcmp0 (request->id, KITH_ROSTER_GET_ID) != 0)
+	g_autofree gchar *from_bare = kith_jid_bare (request->from);
+
+	/* only the server's answer to our own request is the roster: anyone can send a result */
+	if (self->roster_id == NULL || g_strcmp0 (request->id, self->roster_id) != 0)
 		return;
+	if (from_bare != NULL && g_strcmp0 (from_bare, self->protocol.bare_jid) != 0 &&
+	    g_strcmp0 (from_bare, self->protocol.domain) != 0) {
+		g_info ("%s: ignoring a roster answer from %s", kith_device_get_id (self->device),
+		        request->from);
+		return;
+	}
+	g_clear_pointer (&self->roster_id, g_free);
 	if (g_strcmp0 (request->type, "result") != 0) {
 		g_warning ("%s: roster request failed", kith_device_get_id (self->device));
 		return;
@@ -226,7 +237,7 @@ kith_identity_iq_response (KithIdentity *self, KithRequest *request)
 	query = xmpp_stanza_get_child_by_ns (request->stanza, KITH_NS_ROSTER);
 	for (xmpp_stanza_t *child = query != NULL ? xmpp_stanza_get_children (query) : NULL;
 	     child != NULL; child = xmpp_stanza_get_next (child)) {
-		g_autoptr(KithRequest) item = NULL;
+		g_autoptr (KithRequest) item = NULL;
 		if (!xmpp_stanza_is_tag (child) || xmpp_stanza_get_attribute (child, "jid") == NULL)
 			continue;
 		item = g_new0 (KithRequest, 1);
@@ -236,161 +247,189 @@ kith_identity_iq_response (KithIdentity *self, KithRequest *request)
 		kith_identity_roster (self, item);
 	}
 	g_info ("%s: %u roster entries", kith_device_get_id (self->device),
-		g_hash_table_size (self->roster));
+	        g_hash_table_size (self->roster));
+}
+
+/* an operation in flight: a readout (queued, or waiting for the bus) or a write */
+static KithOperation *
+kith_operation_new (KithIdentity *self, KithRequest *request)
+{
+	KithOperation *op = g_new0 (KithOperation, 1);
+	op->identity = self;
+	op->request = request;
+	g_hash_table_add (self->operations, op);
+	return op;
 }
 
 static void
-kith_pending_read_free (KithPendingRead *pending)
+kith_operation_free (KithOperation *op)
 {
-	g_clear_handle_id (&pending->timer_id, g_source_remove);
-	kith_request_free (pending->request);
-	g_free (pending->key);
-	g_free (pending);
+	if (op->identity != NULL) {
+		g_hash_table_remove (op->identity->operations, op);
+		if (op->key != NULL && g_hash_table_lookup (op->identity->reads, op->key) == op)
+			g_hash_table_remove (op->identity->reads, op->key);
+	}
+	g_clear_handle_id (&op->timer_id, g_source_remove);
+	kith_request_free (op->request);
+	g_free (op->key);
+	g_free (op);
+}
+
+/* an IQ error answering a request, from the address it was sent to */
+static void
+kith_identity_send_error (KithIdentity *self, const KithRequest *request, const gchar *type,
+                          const gchar *condition, const gchar *text)
+{
+	kith_identity_send (self, kith_protocol_request_error (&self->protocol, request, type,
+	                                                       condition, text));
 }
 
 static void
 kith_identity_read_done_cb (KithDevice *device, const GError *error, gpointer user_data)
 {
-	KithPendingRead *pending = user_data;
-	KithIdentity *self = pending->identity;
-	KithRequest *request = pending->request;
+	KithOperation *op = user_data;
+	KithIdentity *self = op->identity;
+	KithRequest *request = op->request;
 
-	if (!pending->cancelled) {
-		if (request->reply == KITH_REPLY_CHAT) {
-			g_autofree gchar *text = error != NULL
-							 ? g_strdup_printf ("Cannot read: %s",
-									    error->message)
-							 : kith_chat_format_readings (device);
-			kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
-		} else if (error != NULL) {
-			g_message ("%s: read failed: %s", kith_device_get_id (device),
-				   error->message);
-			kith_identity_send (self, kith_sensordata_failure (&self->protocol, request,
-									   error->message));
-		} else {
-			kith_identity_send (self,
-					    kith_sensordata_fields (&self->protocol, request, TRUE));
-		}
+	/* the identity went away, or the requester cancelled: only clean up */
+	if (self == NULL || op->cancelled) {
+		kith_operation_free (op);
+		return;
 	}
-	if (pending->key != NULL)
-		g_hash_table_remove (self->reads, pending->key);
-	else
-		kith_pending_read_free (pending);
+	if (request->reply == KITH_REPLY_CHAT) {
+		g_autofree gchar *text =
+		        error != NULL ? g_strdup_printf ("Cannot read: %s", error->message)
+		                      : kith_chat_format_readings (device);
+		kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
+	} else if (error != NULL) {
+		g_message ("%s: read failed: %s", kith_device_get_id (device), error->message);
+		kith_identity_send (
+		        self, kith_sensordata_failure (&self->protocol, request, error->message));
+	} else {
+		kith_identity_send (self, kith_sensordata_fields (&self->protocol, request, TRUE));
+	}
+	kith_operation_free (op);
 }
 
 static gboolean
 kith_identity_queued_read_cb (gpointer user_data)
 {
-	KithPendingRead *pending = user_data;
-	pending->timer_id = 0;
-	kith_identity_send (pending->identity,
-			    kith_sensordata_started (&pending->identity->protocol, pending->request));
-	kith_driver_read (kith_device_get_driver (pending->identity->device),
-			  pending->identity->device, kith_identity_read_done_cb, pending);
+	KithOperation *op = user_data;
+	KithIdentity *self = op->identity;
+
+	op->timer_id = 0;
+	kith_identity_send (self, kith_sensordata_started (&self->protocol, op->request));
+	kith_driver_read (kith_device_get_driver (self->device), self->device,
+	                  kith_identity_read_done_cb, op);
 	return G_SOURCE_REMOVE;
 }
 
 static void
 kith_identity_read (KithIdentity *self, KithRequest *request)
 {
-	KithPendingRead *pending = g_new0 (KithPendingRead, 1);
 	gint64 now = g_get_real_time ();
 	gboolean queued = request->when > now + G_USEC_PER_SEC / 2;
+	g_autofree gchar *key = NULL;
+	KithOperation *op;
 
-	pending->identity = self;
-	pending->request = request;
 	if (request->reply == KITH_REPLY_IQ) {
-		pending->key = g_strdup_printf ("%s\x1f%s", request->from, request->seqnr);
-		if (g_hash_table_contains (self->reads, pending->key)) {
-			xmpp_stanza_t *iq = kith_stanza_element (kith_session_get_ctx (self->session),
-								 "iq", NULL);
-			xmpp_stanza_set_id (iq, request->id);
-			xmpp_stanza_set_from (iq, request->from);
-			xmpp_stanza_set_to (iq, request->to);
-			kith_identity_send (self, kith_stanza_error (kith_session_get_ctx (self->session),
-								     iq, "modify", "bad-request",
-								     "seqnr already in use", NULL));
-			xmpp_stanza_release (iq);
-			pending->key = (g_free (pending->key), NULL);
-			kith_pending_read_free (pending);
+		/* seqnr is unique per requester: a second one in flight is a mistake */
+		key = g_strdup_printf ("%s\x1f%s", request->from != NULL ? request->from : "",
+		                       request->seqnr);
+		if (g_hash_table_contains (self->reads, key)) {
+			kith_identity_send_error (self, request, "modify", "bad-request",
+			                          "seqnr already in use");
+			kith_request_free (request);
 			return;
 		}
-		g_hash_table_insert (self->reads, g_strdup (pending->key), pending);
-		kith_identity_send (self, kith_sensordata_accepted (&self->protocol, request, queued));
+		if (queued &&
+		    request->when - now > (gint64)KITH_MAX_QUEUE_DAYS * 86400 * G_USEC_PER_SEC) {
+			kith_identity_send_error (self, request, "modify", "bad-request",
+			                          "when is too far in the future");
+			kith_request_free (request);
+			return;
+		}
+	}
+	op = kith_operation_new (self, request);
+	if (key != NULL) {
+		op->key = g_steal_pointer (&key);
+		g_hash_table_insert (self->reads, op->key, op);
+		kith_identity_send (self,
+		                    kith_sensordata_accepted (&self->protocol, request, queued));
 	}
 	if (queued) {
-		guint delay_ms = (guint) MIN ((request->when - now) / 1000, (gint64) G_MAXUINT / 2);
-		pending->timer_id = g_timeout_add (delay_ms, kith_identity_queued_read_cb, pending);
+		op->timer_id =
+		        g_timeout_add_seconds ((guint)((request->when - now) / G_USEC_PER_SEC),
+		                               kith_identity_queued_read_cb, op);
 		return;
 	}
 	kith_driver_read (kith_device_get_driver (self->device), self->device,
-			  kith_identity_read_done_cb, pending);
+	                  kith_identity_read_done_cb, op);
 }
 
 static void
 kith_identity_cancel (KithIdentity *self, KithRequest *request)
 {
-	g_autofree gchar *key = g_strdup_printf ("%s\x1f%s", request->from, request->seqnr);
-	KithPendingRead *pending = g_hash_table_lookup (self->reads, key);
-	xmpp_ctx_t *ctx = kith_session_get_ctx (self->session);
-	xmpp_stanza_t *iq = kith_stanza_element (ctx, "iq", NULL);
+	g_autofree gchar *key = g_strdup_printf (
+	        "%s\x1f%s", request->from != NULL ? request->from : "", request->seqnr);
+	KithOperation *op = g_hash_table_lookup (self->reads, key);
 
-	xmpp_stanza_set_id (iq, request->id);
-	xmpp_stanza_set_from (iq, request->from);
-	if (request->to != NULL)
-		xmpp_stanza_set_to (iq, request->to);
-	if (pending == NULL || pending->cancelled) {
-		kith_identity_send (self, kith_stanza_error (ctx, iq, "cancel", "item-not-found",
-							     "no readout with that seqnr", NULL));
+	if (op == NULL || op->cancelled) {
+		kith_identity_send_error (self, request, "cancel", "item-not-found",
+		                          "no readout with that seqnr");
 	} else {
-		xmpp_stanza_t *reply = kith_stanza_iq_result (ctx, iq);
-		xmpp_stanza_t *cancelled = kith_stanza_add_element (reply, "cancelled",
-								    KITH_NS_SENSORDATA);
+		xmpp_stanza_t *reply = kith_protocol_request_result (&self->protocol, request);
+		xmpp_stanza_t *cancelled =
+		        kith_stanza_add_element (reply, "cancelled", KITH_NS_SENSORDATA);
 		xmpp_stanza_set_attribute (cancelled, "seqnr", request->seqnr);
-		pending->cancelled = TRUE;
-		if (pending->timer_id != 0)
-			g_hash_table_remove (self->reads, key); /* queued: never started */
+		op->cancelled = TRUE;
+		if (op->timer_id != 0)
+			kith_operation_free (op); /* queued: never started */
 		kith_identity_send (self, reply);
 	}
-	xmpp_stanza_release (iq);
 	kith_request_free (request);
 }
 
 static void
 kith_identity_write_done_cb (KithDevice *device, const GError *error, gpointer user_data)
 {
-	KithRequest *request = user_data;
-	KithIdentity *self = g_object_get_data (G_OBJECT (device), "kith-identity");
-	xmpp_ctx_t *ctx = kith_session_get_ctx (self->session);
+	KithOperation *op = user_data;
+	KithIdentity *self = op->identity;
+	KithRequest *request = op->request;
 
+	if (self == NULL) {
+		kith_operation_free (op);
+		return;
+	}
 	if (error != NULL)
 		g_message ("%s: write failed: %s", kith_device_get_id (device), error->message);
 	if (request->reply == KITH_REPLY_IQ) {
-		if (error == NULL) {
-			kith_identity_send (self, kith_control_set_response (&self->protocol, request));
-		} else {
-			xmpp_stanza_t *iq = kith_stanza_element (ctx, "iq", NULL);
-			xmpp_stanza_set_id (iq, request->id);
-			xmpp_stanza_set_from (iq, request->from);
-			if (request->to != NULL)
-				xmpp_stanza_set_to (iq, request->to);
-			kith_identity_send (self, kith_stanza_error (ctx, iq, "wait",
-								     "internal-server-error",
-								     error->message, NULL));
-			xmpp_stanza_release (iq);
-		}
+		if (error == NULL)
+			kith_identity_send (self,
+			                    kith_control_set_response (&self->protocol, request));
+		else
+			kith_identity_send_error (self, request, "wait", "internal-server-error",
+			                          error->message);
 	} else if (request->reply == KITH_REPLY_CHAT) {
 		KithParam *param = g_ptr_array_index (request->params, 0);
 		g_autofree gchar *shown = param->value.type == KITH_VALUE_BOOLEAN
-						  ? g_strdup (param->value.boolean ? "on" : "off")
-						  : kith_value_to_string (&param->value, 6);
-		g_autofree gchar *text = error != NULL
-						 ? g_strdup_printf ("Cannot set %s: %s", param->name,
-								    error->message)
-						 : g_strdup_printf ("%s set to %s", param->name, shown);
+		                                  ? g_strdup (param->value.boolean ? "on" : "off")
+		                                  : kith_value_to_string (&param->value, 6);
+		g_autofree gchar *text =
+		        error != NULL
+		                ? g_strdup_printf ("Cannot set %s: %s", param->name, error->message)
+		                : g_strdup_printf ("%s set to %s", param->name, shown);
 		kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
 	}
-	kith_request_free (request);
+	kith_operation_free (op);
+}
+
+static void
+kith_identity_write (KithIdentity *self, KithRequest *request)
+{
+	KithOperation *op = kith_operation_new (self, request);
+	kith_driver_write (kith_device_get_driver (self->device), self->device, request->params,
+	                   kith_identity_write_done_cb, op);
 }
 
 static void
@@ -404,8 +443,7 @@ kith_identity_run (KithIdentity *self, KithRequest *request)
 		kith_identity_cancel (self, request);
 		return;
 	case KITH_REQUEST_WRITE:
-		kith_driver_write (kith_device_get_driver (self->device), self->device,
-				   request->params, kith_identity_write_done_cb, request);
+		kith_identity_write (self, request);
 		return; /* owned by the write */
 	case KITH_REQUEST_SUBSCRIPTION:
 		kith_identity_subscription (self, request);
@@ -424,8 +462,8 @@ static void
 kith_identity_stanza_cb (KithSession *session, xmpp_stanza_t *stanza, gpointer user_data)
 {
 	KithIdentity *self = user_data;
-	g_autoptr(GPtrArray) out = g_ptr_array_new ();
-	g_autoptr(GPtrArray) requests = g_ptr_array_new ();
+	g_autoptr (GPtrArray) out = g_ptr_array_new ();
+	g_autoptr (GPtrArray) requests = g_ptr_array_new ();
 
 	kith_protocol_handle (&self->protocol, stanza, out, requests);
 	for (guint i = 0; i < out->len; i++)
@@ -439,7 +477,12 @@ kith_identity_online_cb (KithSession *session, gpointer user_data)
 {
 	KithIdentity *self = user_data;
 	xmpp_ctx_t *ctx = kith_session_get_ctx (session);
-	xmpp_stanza_t *iq = xmpp_iq_new (ctx, "get", KITH_ROSTER_GET_ID);
+	xmpp_stanza_t *iq;
+
+	g_free (self->roster_id);
+	self->roster_id =
+	        g_strdup_printf ("kith-roster-%08x%08x", g_random_int (), g_random_int ());
+	iq = xmpp_iq_new (ctx, "get", self->roster_id);
 
 	/* roster first, then initial presence: the server then redelivers pending requests */
 	kith_stanza_add_element (iq, "query", KITH_NS_ROSTER);
@@ -447,7 +490,7 @@ kith_identity_online_cb (KithSession *session, gpointer user_data)
 	kith_device_status_changed (self->device);
 	kith_identity_send (self, kith_identity_presence (self));
 	if (self->online != NULL)
-		((KithIdentityStopped) self->online) (self, self->online_data);
+		self->online (self, self->online_data);
 }
 
 static void
@@ -455,7 +498,7 @@ kith_identity_stopped_cb (KithSession *session, gpointer user_data)
 {
 	KithIdentity *self = user_data;
 	if (self->stopped != NULL)
-		((KithIdentityStopped) self->stopped) (self, self->stopped_data);
+		self->stopped (self, self->stopped_data);
 }
 
 static const KithSessionCallbacks kith_identity_callbacks = {
@@ -465,8 +508,8 @@ static const KithSessionCallbacks kith_identity_callbacks = {
 };
 
 KithIdentity *
-kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
-		   KithConnectGate *gate, KithDevice *device, GCallback online, gpointer user_data)
+kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, KithConnectGate *gate,
+                   KithDevice *device, KithIdentityFunc online, gpointer user_data)
 {
 	KithIdentity *self = g_new0 (KithIdentity, 1);
 
@@ -477,10 +520,10 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
 	self->policy = policy;
 	self->device = g_object_ref (device);
 	self->roster = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-	self->reads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-					     (GDestroyNotify) kith_pending_read_free);
+	self->operations = g_hash_table_new (g_direct_hash, g_direct_equal);
+	self->reads = g_hash_table_new (g_str_hash, g_str_equal);
 	self->session = kith_session_new (config, gate, store, kith_device_get_id (device),
-					  &kith_identity_callbacks, self);
+	                                  &kith_identity_callbacks, self);
 	self->protocol.ctx = kith_session_get_ctx (self->session);
 	self->protocol.device = device;
 	self->protocol.bare_jid = kith_session_get_bare_jid (self->session);
@@ -488,9 +531,8 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
 	self->protocol.owner = config->owner[0] != '\0' ? config->owner : NULL;
 	self->protocol.is_trusted = kith_identity_is_trusted_cb;
 	self->protocol.user_data = self;
-	g_object_set_data (G_OBJECT (device), "kith-identity", self);
-	self->changed_id = g_signal_connect (device, "changed",
-					     G_CALLBACK (kith_identity_changed_cb), self);
+	self->changed_id =
+	        g_signal_connect (device, "changed", G_CALLBACK (kith_identity_changed_cb), self);
 	return self;
 }
 
@@ -500,8 +542,19 @@ kith_identity_free (KithIdentity *self)
 	if (self == NULL)
 		return;
 	g_clear_signal_handler (&self->changed_id, self->device);
-	g_object_set_data (G_OBJECT (self->device), "kith-identity", NULL);
+	{
+		/* operations still in flight finish without us; queued ones just end */
+		g_autoptr (GList) ops = g_hash_table_get_keys (self->operations);
+		for (GList *l = ops; l != NULL; l = l->next) {
+			KithOperation *op = l->data;
+			op->identity = NULL;
+			if (op->timer_id != 0)
+				kith_operation_free (op);
+		}
+	}
 	g_hash_table_unref (self->reads);
+	g_hash_table_unref (self->operations);
+	g_free (self->roster_id);
 	g_hash_table_unref (self->roster);
 	kith_session_free (self->session);
 	g_object_unref (self->device);
@@ -515,13 +568,14 @@ kith_identity_start (KithIdentity *self)
 }
 
 void
-kith_identity_stop (KithIdentity *self, GCallback done, gpointer user_data)
+kith_identity_stop (KithIdentity *self, KithIdentityFunc done, gpointer user_data)
 {
 	self->stopped = done;
 	self->stopped_data = user_data;
 	if (kith_session_is_online (self->session))
-		kith_identity_send (self, kith_stanza_presence (kith_session_get_ctx (self->session),
-								"unavailable", NULL, NULL));
+		kith_identity_send (self,
+		                    kith_stanza_presence (kith_session_get_ctx (self->session),
+		                                          "unavailable", NULL, NULL));
 	kith_session_stop (self->session);
 }
 

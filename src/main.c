@@ -47,7 +47,7 @@ kith_main_clamp_files (void)
 	struct rlimit limit;
 	if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > FD_SETSIZE) {
 		limit.rlim_cur = FD_SETSIZE;
-		(void) setrlimit (RLIMIT_NOFILE, &limit);
+		(void)setrlimit (RLIMIT_NOFILE, &limit);
 	}
 }
 
@@ -56,11 +56,12 @@ main (int argc, char *argv[])
 {
 	g_autofree gchar *config_path = NULL;
 	gboolean version = FALSE, check = FALSE;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GOptionContext) context = g_option_context_new ("- every device its own XMPP identity");
-	g_autoptr(KithConfig) config = NULL;
-	g_autoptr(KithDaemon) daemon = NULL;
-	g_autoptr(GMainLoop) loop = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GOptionContext) context =
+	        g_option_context_new ("- every device its own XMPP identity");
+	g_autoptr (KithConfig) config = NULL;
+	g_autoptr (KithDaemon) daemon = NULL;
+	g_autoptr (GMainLoop) loop = NULL;
 	KithMain main_data = { 0 };
 	const GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -96,12 +97,12 @@ main (int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
-		g_autoptr(GString) out = g_string_new (NULL);
+		g_autoptr (GString) out = g_string_new (NULL);
 		kith_daemon_describe (daemon, out);
 		g_print ("%s: OK, %u device%s, friendship policy %s\n%s", config_path,
-			 kith_daemon_get_device_count (daemon),
-			 kith_daemon_get_device_count (daemon) == 1 ? "" : "s",
-			 kith_policy_kind_to_string (config->policy), out->str);
+		         kith_daemon_get_device_count (daemon),
+		         kith_daemon_get_device_count (daemon) == 1 ? "" : "s",
+		         kith_policy_kind_to_string (config->policy), out->str);
 		return 0;
 	}
 	kith_main_clamp_files ();

@@ -16,24 +16,24 @@ struct _KithStore {
 };
 
 static const gchar *kith_store_schema =
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
-	"CREATE TABLE IF NOT EXISTS accounts ("
-	"  device_id TEXT PRIMARY KEY,"
-	"  password TEXT NOT NULL,"
-	"  created INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS friends ("
-	"  device_id TEXT NOT NULL,"
-	"  jid TEXT NOT NULL,"
-	"  decision TEXT NOT NULL,"
-	"  updated INTEGER NOT NULL,"
-	"  PRIMARY KEY (device_id, jid));"
-	"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+        "CREATE TABLE IF NOT EXISTS accounts ("
+        "  device_id TEXT PRIMARY KEY,"
+        "  password TEXT NOT NULL,"
+        "  created INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS friends ("
+        "  device_id TEXT NOT NULL,"
+        "  jid TEXT NOT NULL,"
+        "  decision TEXT NOT NULL,"
+        "  updated INTEGER NOT NULL,"
+        "  PRIMARY KEY (device_id, jid));"
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
 
 static gboolean
 kith_store_fail (KithStore *store, GError **error, const gchar *what)
 {
 	g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s: %s", store->path, what,
-		     sqlite3_errmsg (store->db));
+	             sqlite3_errmsg (store->db));
 	return FALSE;
 }
 
@@ -43,7 +43,7 @@ kith_store_exec (KithStore *store, const gchar *sql, GError **error)
 	gchar *message = NULL;
 	if (sqlite3_exec (store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s", store->path,
-			     message != NULL ? message : "error");
+		             message != NULL ? message : "error");
 		sqlite3_free (message);
 		return FALSE;
 	}
@@ -53,21 +53,20 @@ kith_store_exec (KithStore *store, const gchar *sql, GError **error)
 KithStore *
 kith_store_open (const gchar *state_directory, GError **error)
 {
-	g_autoptr(KithStore) store = g_new0 (KithStore, 1);
+	g_autoptr (KithStore) store = g_new0 (KithStore, 1);
 
 	if (g_mkdir_with_parents (state_directory, 0700) != 0) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot create %s: %s",
-			     state_directory, g_strerror (errno));
+		             state_directory, g_strerror (errno));
 		return NULL;
 	}
 	store->path = g_build_filename (state_directory, "kith.db", NULL);
 	/* the database holds account passwords: create it private */
 	{
 		mode_t old = umask (0077);
-		int rc = sqlite3_open_v2 (store->path, &store->db,
-					  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-						  SQLITE_OPEN_NOMUTEX,
-					  NULL);
+		int rc = sqlite3_open_v2 (
+		        store->path, &store->db,
+		        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 		umask (old);
 		if (rc != SQLITE_OK) {
 			kith_store_fail (store, error, "cannot open");
@@ -76,7 +75,7 @@ kith_store_open (const gchar *state_directory, GError **error)
 	}
 	if (g_chmod (store->path, 0600) != 0) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot chmod %s: %s",
-			     store->path, g_strerror (errno));
+		             store->path, g_strerror (errno));
 		return NULL;
 	}
 	sqlite3_busy_timeout (store->db, 5000);
@@ -118,12 +117,10 @@ kith_store_prepare (KithStore *store, const gchar *sql, GError **error)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 gboolean
-kith_store_get_password (KithStore *store, const gchar *device_id, gchar **password,
-			 GError **error)
+kith_store_get_password (KithStore *store, const gchar *device_id, gchar **password, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
-		kith_store_prepare (store, "SELECT password FROM accounts WHERE device_id = ?",
-				    error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT password FROM accounts WHERE device_id = ?", error);
 	int rc;
 
 	*password = NULL;
@@ -132,7 +129,7 @@ kith_store_get_password (KithStore *store, const gchar *device_id, gchar **passw
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step (stmt);
 	if (rc == SQLITE_ROW) {
-		*password = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+		*password = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
 		return TRUE;
 	}
 	if (rc != SQLITE_DONE)
@@ -142,13 +139,13 @@ kith_store_get_password (KithStore *store, const gchar *device_id, gchar **passw
 
 gboolean
 kith_store_add_password (KithStore *store, const gchar *device_id, const gchar *password,
-			 gchar **stored, GError **error)
+                         gchar **stored, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store,
-		"INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
-		"ON CONFLICT (device_id) DO NOTHING",
-		error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        "INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
+	        "ON CONFLICT (device_id) DO NOTHING",
+	        error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -165,13 +162,13 @@ kith_store_add_password (KithStore *store, const gchar *device_id, const gchar *
 
 gboolean
 kith_store_set_password (KithStore *store, const gchar *device_id, const gchar *password,
-			 GError **error)
+                         GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store,
-		"INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
-		"ON CONFLICT (device_id) DO UPDATE SET password = excluded.password",
-		error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        "INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
+	        "ON CONFLICT (device_id) DO UPDATE SET password = excluded.password",
+	        error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -212,14 +209,14 @@ kith_friend_decision_from_string (const gchar *text, KithFriendDecision *out)
 
 gboolean
 kith_store_set_friend (KithStore *store, const gchar *device_id, const gchar *jid,
-		       KithFriendDecision decision, GError **error)
+                       KithFriendDecision decision, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store,
-		"INSERT INTO friends (device_id, jid, decision, updated) VALUES (?, ?, ?, ?) "
-		"ON CONFLICT (device_id, jid) DO UPDATE SET decision = excluded.decision, "
-		"updated = excluded.updated",
-		error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        "INSERT INTO friends (device_id, jid, decision, updated) VALUES (?, ?, ?, ?) "
+	        "ON CONFLICT (device_id, jid) DO UPDATE SET decision = excluded.decision, "
+	        "updated = excluded.updated",
+	        error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -233,11 +230,11 @@ kith_store_set_friend (KithStore *store, const gchar *device_id, const gchar *ji
 
 gboolean
 kith_store_get_friend (KithStore *store, const gchar *device_id, const gchar *jid,
-		       KithFriendDecision *decision)
+                       KithFriendDecision *decision)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store, "SELECT decision FROM friends WHERE device_id = ? AND jid = ?", &error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT decision FROM friends WHERE device_id = ? AND jid = ?", &error);
 	if (stmt == NULL) {
 		g_warning ("%s", error->message);
 		return FALSE;
@@ -246,18 +243,18 @@ kith_store_get_friend (KithStore *store, const gchar *device_id, const gchar *ji
 	sqlite3_bind_text (stmt, 2, jid, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step (stmt) != SQLITE_ROW)
 		return FALSE;
-	return kith_friend_decision_from_string ((const gchar *) sqlite3_column_text (stmt, 0),
-						 decision);
+	return kith_friend_decision_from_string ((const gchar *)sqlite3_column_text (stmt, 0),
+	                                         decision);
 }
 
 GPtrArray *
 kith_store_list_friends (KithStore *store, const gchar *device_id, KithFriendDecision decision)
 {
 	GPtrArray *jids = g_ptr_array_new_with_free_func (g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store, "SELECT jid FROM friends WHERE device_id = ? AND decision = ? ORDER BY jid",
-		&error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT jid FROM friends WHERE device_id = ? AND decision = ? ORDER BY jid",
+	        &error);
 	if (stmt == NULL) {
 		g_warning ("%s", error->message);
 		return jids;
@@ -265,6 +262,6 @@ kith_store_list_friends (KithStore *store, const gchar *device_id, KithFriendDec
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text (stmt, 2, kith_friend_decision_to_string (decision), -1, SQLITE_STATIC);
 	while (sqlite3_step (stmt) == SQLITE_ROW)
-		g_ptr_array_add (jids, g_strdup ((const gchar *) sqlite3_column_text (stmt, 0)));
+		g_ptr_array_add (jids, g_strdup ((const gchar *)sqlite3_column_text (stmt, 0)));
 	return jids;
 }

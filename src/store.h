@@ -22,22 +22,22 @@ const gchar *kith_store_get_path (KithStore *store);
 /* the account password of a device: TRUE with *password NULL if none is stored, FALSE on a
  * database error (then nothing may be assumed about the account) */
 gboolean kith_store_get_password (KithStore *store, const gchar *device_id, gchar **password,
-				  GError **error);
+                                  GError **error);
 /* stores password unless the device has one already; *stored is the one in the database */
 gboolean kith_store_add_password (KithStore *store, const gchar *device_id, const gchar *password,
-				  gchar **stored, GError **error);
+                                  gchar **stored, GError **error);
 /* replaces the password (an administrator's action) */
 gboolean kith_store_set_password (KithStore *store, const gchar *device_id, const gchar *password,
-				  GError **error);
+                                  GError **error);
 
 gboolean kith_store_set_friend (KithStore *store, const gchar *device_id, const gchar *jid,
-				KithFriendDecision decision, GError **error);
+                                KithFriendDecision decision, GError **error);
 /* returns FALSE if no decision is stored */
 gboolean kith_store_get_friend (KithStore *store, const gchar *device_id, const gchar *jid,
-				KithFriendDecision *decision);
+                                KithFriendDecision *decision);
 /* bare JIDs with the given decision for a device */
 GPtrArray *kith_store_list_friends (KithStore *store, const gchar *device_id,
-				    KithFriendDecision decision);
+                                    KithFriendDecision decision);
 const gchar *kith_friend_decision_to_string (KithFriendDecision decision);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithStore, kith_store_free)

@@ -11,7 +11,7 @@ struct _KithSimDriver {
 	KithDriver parent_instance;
 	guint thermometers;
 	guint relays;
-	guint interval;  /* seconds between value updates; 0 = only on read */
+	guint interval;      /* seconds between value updates; 0 = only on read */
 	GHashTable *failing; /* device ids whose reads fail */
 	guint timer_id;
 };
@@ -25,22 +25,22 @@ static const gchar *const kith_sim_keys[] = {
 gdouble
 kith_sim_temperature (guint index, gint64 unix_seconds)
 {
-	gdouble t = (gdouble) unix_seconds;
+	gdouble t = (gdouble)unix_seconds;
 	return 21.0 + 0.7 * index + 1.5 * sin (2 * G_PI * t / 900.0 + index);
 }
 
 gdouble
 kith_sim_humidity (guint index, gint64 unix_seconds)
 {
-	gdouble t = (gdouble) unix_seconds;
+	gdouble t = (gdouble)unix_seconds;
 	return 45.0 + 3.0 * index + 6.0 * sin (2 * G_PI * t / 1800.0 + 2.0 * index);
 }
 
 static gboolean
-kith_sim_get_count (GKeyFile *keyfile, const gchar *group, const gchar *key, guint max,
-		    guint *out, GError **error)
+kith_sim_get_count (GKeyFile *keyfile, const gchar *group, const gchar *key, guint max, guint *out,
+                    GError **error)
 {
-	g_autoptr(GError) error_local = NULL;
+	g_autoptr (GError) error_local = NULL;
 	gint value;
 
 	if (!g_key_file_has_key (keyfile, group, key, NULL))
@@ -48,15 +48,15 @@ kith_sim_get_count (GKeyFile *keyfile, const gchar *group, const gchar *key, gui
 	value = g_key_file_get_integer (keyfile, group, key, &error_local);
 	if (error_local != NULL) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "[%s] %s: not a number", group,
-			     key);
+		             key);
 		return FALSE;
 	}
-	if (value < 0 || (guint) value > max) {
+	if (value < 0 || (guint)value > max) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
-			     "[%s] %s: %d is out of range 0..%u", group, key, value, max);
+		             "[%s] %s: %d is out of range 0..%u", group, key, value, max);
 		return FALSE;
 	}
-	*out = (guint) value;
+	*out = (guint)value;
 	return TRUE;
 }
 
@@ -66,7 +66,7 @@ kith_sim_add_thermometer (KithSimDriver *self, guint index)
 	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
 	g_autofree gchar *id = g_strdup_printf ("%s-thermometer-%u", bus, index);
 	g_autofree gchar *label = g_strdup_printf ("Thermometer %u on %s", index, bus);
-	g_autoptr(KithDevice) device = kith_device_new (id, label);
+	g_autoptr (KithDevice) device = kith_device_new (id, label);
 	KithField *field;
 
 	kith_device_set_model (device, "kith sim thermometer");
@@ -95,7 +95,7 @@ kith_sim_add_relay (KithSimDriver *self, guint index)
 	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
 	g_autofree gchar *id = g_strdup_printf ("%s-relay-%u", bus, index);
 	g_autofree gchar *label = g_strdup_printf ("Relay %u on %s", index, bus);
-	g_autoptr(KithDevice) device = kith_device_new (id, label);
+	g_autoptr (KithDevice) device = kith_device_new (id, label);
 	KithField *field;
 
 	kith_device_set_model (device, "kith sim relay");
@@ -115,9 +115,10 @@ static gboolean
 kith_sim_setup (KithDriver *driver, GKeyFile *keyfile, const gchar *group, GError **error)
 {
 	KithSimDriver *self = KITH_SIM_DRIVER (driver);
-	g_auto(GStrv) failing = NULL;
+	g_auto (GStrv) failing = NULL;
 
-	if (!kith_sim_get_count (keyfile, group, "Thermometers", 100000, &self->thermometers, error))
+	if (!kith_sim_get_count (keyfile, group, "Thermometers", 100000, &self->thermometers,
+	                         error))
 		return FALSE;
 	if (!kith_sim_get_count (keyfile, group, "Relays", 100000, &self->relays, error))
 		return FALSE;
@@ -141,8 +142,10 @@ static gboolean
 kith_sim_sample (KithSimDriver *self, KithDevice *device, gint64 now)
 {
 	guint index = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (device), "kith-sim-index"));
-	KithValue model = { .type = KITH_VALUE_STRING, .valid = TRUE,
-			    .string = (gchar *) kith_device_get_model (device), .timestamp = now };
+	KithValue model = { .type = KITH_VALUE_STRING,
+		            .valid = TRUE,
+		            .string = (gchar *)kith_device_get_model (device),
+		            .timestamp = now };
 
 	if (g_hash_table_contains (self->failing, kith_device_get_id (device)))
 		return FALSE;
@@ -154,9 +157,9 @@ kith_sim_sample (KithSimDriver *self, KithDevice *device, gint64 now)
 		return TRUE;
 	}
 	kith_device_set_number (device, "Temperature",
-				kith_sim_temperature (index, now / G_USEC_PER_SEC), now);
-	kith_device_set_number (device, "Humidity",
-				kith_sim_humidity (index, now / G_USEC_PER_SEC), now);
+	                        kith_sim_temperature (index, now / G_USEC_PER_SEC), now);
+	kith_device_set_number (device, "Humidity", kith_sim_humidity (index, now / G_USEC_PER_SEC),
+	                        now);
 	return TRUE;
 }
 
@@ -214,12 +217,12 @@ static gboolean
 kith_sim_read_cb (gpointer user_data)
 {
 	KithSimJob *job = user_data;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 
 	if (!kith_sim_sample (job->self, job->device, g_get_real_time ()))
 		error = g_error_new (KITH_ERROR, KITH_ERROR_BUS,
-				     "no answer from %s (simulated bus failure)",
-				     kith_device_get_id (job->device));
+		                     "no answer from %s (simulated bus failure)",
+		                     kith_device_get_id (job->device));
 	job->done (job->device, error, job->user_data);
 	kith_sim_job_free (job);
 	return G_SOURCE_REMOVE;
@@ -240,13 +243,13 @@ static gboolean
 kith_sim_write_cb (gpointer user_data)
 {
 	KithSimJob *job = user_data;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	gint64 now = g_get_real_time ();
 
 	if (g_hash_table_contains (job->self->failing, kith_device_get_id (job->device))) {
 		error = g_error_new (KITH_ERROR, KITH_ERROR_BUS,
-				     "no answer from %s (simulated bus failure)",
-				     kith_device_get_id (job->device));
+		                     "no answer from %s (simulated bus failure)",
+		                     kith_device_get_id (job->device));
 	} else {
 		for (guint i = 0; i < job->params->len; i++) {
 			KithParam *param = g_ptr_array_index (job->params, i);
@@ -256,20 +259,20 @@ kith_sim_write_cb (gpointer user_data)
 		}
 		kith_device_emit_changed (job->device);
 	}
-	((KithWriteFunc) job->done) (job->device, error, job->user_data);
+	((KithWriteFunc)job->done) (job->device, error, job->user_data);
 	kith_sim_job_free (job);
 	return G_SOURCE_REMOVE;
 }
 
 static void
 kith_sim_write (KithDriver *driver, KithDevice *device, GPtrArray *params, KithWriteFunc done,
-		gpointer user_data)
+                gpointer user_data)
 {
 	KithSimJob *job = g_new0 (KithSimJob, 1);
 	job->self = g_object_ref (KITH_SIM_DRIVER (driver));
 	job->device = g_object_ref (device);
 	job->params = g_ptr_array_ref (params);
-	job->done = (KithReadFunc) done;
+	job->done = (KithReadFunc)done;
 	job->user_data = user_data;
 	g_idle_add (kith_sim_write_cb, job);
 }

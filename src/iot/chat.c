@@ -11,11 +11,11 @@
 static gchar *
 kith_chat_help (KithDevice *device)
 {
-	g_autoptr(GString) text = g_string_new (NULL);
+	g_autoptr (GString) text = g_string_new (NULL);
 	GPtrArray *fields = kith_device_get_fields (device);
 
 	g_string_append_printf (text, "%s (%s). Commands:\n", kith_device_get_label (device),
-				kith_device_get_id (device));
+	                        kith_device_get_id (device));
 	g_string_append (text, "  get — current readings (also: read, status)\n");
 	if (!kith_device_has_writable (device))
 		g_string_append (text, "  set — nothing on this device can be set\n");
@@ -35,7 +35,7 @@ kith_chat_help (KithDevice *device)
 gchar *
 kith_chat_format_readings (KithDevice *device)
 {
-	g_autoptr(GString) text = g_string_new (NULL);
+	g_autoptr (GString) text = g_string_new (NULL);
 	GPtrArray *fields = kith_device_get_fields (device);
 
 	for (guint i = 0; i < fields->len; i++) {
@@ -55,8 +55,8 @@ kith_chat_format_readings (KithDevice *device)
 			shown = g_strdup (value->boolean ? "on" : "off");
 		else
 			shown = kith_value_to_string (value, field->status_decimals > 0
-								     ? field->status_decimals
-								     : field->decimals);
+			                                             ? field->status_decimals
+			                                             : field->decimals);
 		g_string_append_printf (text, "%s: %s", field->name, shown);
 		if (field->unit != NULL && field->unit[0] != '\0')
 			g_string_append_printf (text, " %s", field->unit);
@@ -98,13 +98,14 @@ kith_chat_set (KithProtocol *protocol, xmpp_stanza_t *message, gchar **words, GP
 	}
 	if (target == NULL)
 		return g_strdup_printf ("Nothing called '%s' can be set here. Send 'help' for the "
-					"list.", words[1]);
+		                        "list.",
+		                        words[1]);
 	param = kith_control_parse_value (protocol->device, target->name, NULL, words[2],
-					  &condition, &error);
+	                                  &condition, &error);
 	if (param == NULL)
 		return g_strdup_printf ("Cannot set that: %s", error);
 	request = kith_chat_request (message, KITH_REQUEST_WRITE);
-	request->params = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_param_free);
+	request->params = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_param_free);
 	g_ptr_array_add (request->params, param);
 	g_ptr_array_add (requests, request);
 	return NULL;
@@ -112,10 +113,10 @@ kith_chat_set (KithProtocol *protocol, xmpp_stanza_t *message, gchar **words, GP
 
 gchar *
 kith_chat_handle (KithProtocol *protocol, xmpp_stanza_t *message, const gchar *body,
-		  GPtrArray *requests)
+                  GPtrArray *requests)
 {
 	g_autofree gchar *line = g_strstrip (g_strdup (body));
-	g_auto(GStrv) words = NULL;
+	g_auto (GStrv) words = NULL;
 	const gchar *command;
 	GPtrArray *nonempty = g_ptr_array_new ();
 
@@ -141,8 +142,8 @@ kith_chat_handle (KithProtocol *protocol, xmpp_stanza_t *message, const gchar *b
 		return NULL;
 	}
 	if (g_ascii_strcasecmp (command, "set") == 0) {
-		gchar *reply = kith_chat_set (protocol, message, (gchar **) nonempty->pdata,
-					      requests);
+		gchar *reply =
+		        kith_chat_set (protocol, message, (gchar **)nonempty->pdata, requests);
 		g_ptr_array_unref (nonempty);
 		return reply;
 	}
@@ -156,8 +157,8 @@ kith_chat_handle (KithProtocol *protocol, xmpp_stanza_t *message, const gchar *b
 xmpp_stanza_t *
 kith_chat_reply (KithProtocol *protocol, const KithRequest *request, const gchar *text)
 {
-	xmpp_stanza_t *message = kith_stanza_message (protocol->ctx, "chat", request->to,
-						      request->from);
+	xmpp_stanza_t *message =
+	        kith_stanza_message (protocol->ctx, "chat", request->to, request->from);
 	kith_stanza_add_text_element (message, "body", text);
 	return message;
 }

@@ -5,7 +5,7 @@
 
 static KithDecision
 kith_policy_local_decide (KithPolicy *self, const gchar *device_id, const gchar *jid,
-			  KithDecisionFunc later, gpointer user_data)
+                          KithDecisionFunc later, gpointer user_data)
 {
 	if (self->owner != NULL && g_strcmp0 (jid, self->owner) == 0)
 		return KITH_DECISION_ACCEPT;
@@ -13,9 +13,9 @@ kith_policy_local_decide (KithPolicy *self, const gchar *device_id, const gchar 
 	case KITH_POLICY_OPEN:
 		return KITH_DECISION_ACCEPT;
 	case KITH_POLICY_ALLOWLIST:
-		return g_strv_contains ((const gchar *const *) self->allow, jid)
-			       ? KITH_DECISION_ACCEPT
-			       : KITH_DECISION_REFUSE;
+		return g_strv_contains ((const gchar *const *)self->allow, jid)
+		               ? KITH_DECISION_ACCEPT
+		               : KITH_DECISION_REFUSE;
 	case KITH_POLICY_MANUAL:
 		/* a person decides; the request waits in the state store */
 		return KITH_DECISION_PENDING;
@@ -50,7 +50,7 @@ kith_policy_free (KithPolicy *policy)
 
 KithDecision
 kith_policy_decide (KithPolicy *policy, const gchar *device_id, const gchar *jid,
-		    KithDecisionFunc later, gpointer user_data)
+                    KithDecisionFunc later, gpointer user_data)
 {
 	return policy->decide (policy, device_id, jid, later, user_data);
 }

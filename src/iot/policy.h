@@ -22,7 +22,7 @@ typedef void (*KithDecisionFunc) (KithDecision decision, gpointer user_data);
 typedef struct _KithPolicy KithPolicy;
 struct _KithPolicy {
 	KithDecision (*decide) (KithPolicy *self, const gchar *device_id, const gchar *jid,
-				KithDecisionFunc later, gpointer user_data);
+	                        KithDecisionFunc later, gpointer user_data);
 	void (*free) (KithPolicy *self);
 	KithPolicyKind kind;
 	gchar *owner;
@@ -32,7 +32,7 @@ struct _KithPolicy {
 KithPolicy *kith_policy_new (KithConfig *config);
 void kith_policy_free (KithPolicy *policy);
 KithDecision kith_policy_decide (KithPolicy *policy, const gchar *device_id, const gchar *jid,
-				 KithDecisionFunc later, gpointer user_data);
+                                 KithDecisionFunc later, gpointer user_data);
 const gchar *kith_decision_to_string (KithDecision decision);
 
 G_END_DECLS

@@ -28,6 +28,39 @@ kith_request_free (KithRequest *request)
 	g_free (request);
 }
 
+/* the request as an IQ, to build replies with the stanza helpers */
+static xmpp_stanza_t *
+kith_protocol_request_iq (KithProtocol *protocol, const KithRequest *request)
+{
+	xmpp_stanza_t *iq = kith_stanza_element (protocol->ctx, "iq", NULL);
+	if (request->id != NULL)
+		xmpp_stanza_set_id (iq, request->id);
+	if (request->from != NULL)
+		xmpp_stanza_set_from (iq, request->from);
+	if (request->to != NULL)
+		xmpp_stanza_set_to (iq, request->to);
+	return iq;
+}
+
+xmpp_stanza_t *
+kith_protocol_request_result (KithProtocol *protocol, const KithRequest *request)
+{
+	xmpp_stanza_t *iq = kith_protocol_request_iq (protocol, request);
+	xmpp_stanza_t *reply = kith_stanza_iq_result (protocol->ctx, iq);
+	xmpp_stanza_release (iq);
+	return reply;
+}
+
+xmpp_stanza_t *
+kith_protocol_request_error (KithProtocol *protocol, const KithRequest *request, const gchar *type,
+                             const gchar *condition, const gchar *text)
+{
+	xmpp_stanza_t *iq = kith_protocol_request_iq (protocol, request);
+	xmpp_stanza_t *reply = kith_stanza_error (protocol->ctx, iq, type, condition, text, NULL);
+	xmpp_stanza_release (iq);
+	return reply;
+}
+
 /* the server and the device's own account speak with authority */
 static gboolean
 kith_protocol_is_server (KithProtocol *protocol, const gchar *from_bare)
@@ -49,16 +82,19 @@ kith_protocol_is_trusted (KithProtocol *protocol, const gchar *from_bare)
 
 static void
 kith_protocol_disco_info (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *query,
-			  GPtrArray *out)
+                          GPtrArray *out)
 {
 	static const gchar *const features[] = {
-		KITH_NS_DISCO_INFO, KITH_NS_PING, KITH_NS_VERSION, KITH_NS_SENSORDATA,
+		KITH_NS_DISCO_INFO,
+		KITH_NS_PING,
+		KITH_NS_VERSION,
+		KITH_NS_SENSORDATA,
 	};
 	xmpp_stanza_t *reply, *result, *identity;
 
 	if (xmpp_stanza_get_attribute (query, "node") != NULL) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "cancel",
-							 "item-not-found", "no such node", NULL));
+		                                         "item-not-found", "no such node", NULL));
 		return;
 	}
 	reply = kith_stanza_iq_result (protocol->ctx, iq);
@@ -69,10 +105,10 @@ kith_protocol_disco_info (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza
 	xmpp_stanza_set_attribute (identity, "name", kith_device_get_label (protocol->device));
 	for (guint i = 0; i < G_N_ELEMENTS (features); i++)
 		xmpp_stanza_set_attribute (kith_stanza_add_element (result, "feature", NULL), "var",
-					   features[i]);
+		                           features[i]);
 	if (kith_device_has_writable (protocol->device))
 		xmpp_stanza_set_attribute (kith_stanza_add_element (result, "feature", NULL), "var",
-					   KITH_NS_CONTROL);
+		                           KITH_NS_CONTROL);
 	g_ptr_array_add (out, reply);
 }
 
@@ -103,11 +139,12 @@ kith_protocol_roster_request (xmpp_stanza_t *item)
 /* roster pushes and the roster result: one request per item */
 static void
 kith_protocol_roster (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *query,
-		      GPtrArray *out, GPtrArray *requests)
+                      GPtrArray *out, GPtrArray *requests)
 {
 	for (xmpp_stanza_t *item = xmpp_stanza_get_children (query); item != NULL;
 	     item = xmpp_stanza_get_next (item)) {
-		if (xmpp_stanza_is_tag (item) && g_strcmp0 (xmpp_stanza_get_name (item), "item") == 0 &&
+		if (xmpp_stanza_is_tag (item) &&
+		    g_strcmp0 (xmpp_stanza_get_name (item), "item") == 0 &&
 		    xmpp_stanza_get_attribute (item, "jid") != NULL)
 			g_ptr_array_add (requests, kith_protocol_roster_request (item));
 	}
@@ -117,14 +154,14 @@ kith_protocol_roster (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *
 
 static void
 kith_protocol_cancel (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *cancel,
-		      GPtrArray *out, GPtrArray *requests)
+                      GPtrArray *out, GPtrArray *requests)
 {
 	KithRequest *request;
 	const char *seqnr = xmpp_stanza_get_attribute (cancel, "seqnr");
 
 	if (seqnr == NULL) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "modify", "bad-request",
-							 "seqnr is missing", NULL));
+		                                         "seqnr is missing", NULL));
 		return;
 	}
 	request = g_new0 (KithRequest, 1);
@@ -138,8 +175,8 @@ kith_protocol_cancel (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *
 }
 
 static void
-kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_bare,
-		  GPtrArray *out, GPtrArray *requests)
+kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_bare, GPtrArray *out,
+                  GPtrArray *requests)
 {
 	const char *type = xmpp_stanza_get_type (iq);
 	xmpp_stanza_t *payload = NULL;
@@ -157,9 +194,17 @@ kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_b
 		g_ptr_array_add (requests, request);
 		return;
 	}
+	if (xmpp_stanza_get_id (iq) == NULL) {
+		/* RFC 6120 requires an id; there is nothing an answer could refer to */
+		g_info ("%s: dropping an IQ without id from %s",
+		        kith_device_get_id (protocol->device),
+		        xmpp_stanza_get_from (iq) != NULL ? xmpp_stanza_get_from (iq)
+		                                          : "the server");
+		return;
+	}
 	if (!get && !set) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "modify", "bad-request",
-							 "unknown IQ type", NULL));
+		                                         "unknown IQ type", NULL));
 		return;
 	}
 	for (xmpp_stanza_t *child = xmpp_stanza_get_children (iq); child != NULL;
@@ -171,7 +216,7 @@ kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_b
 	}
 	if (payload == NULL) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "modify", "bad-request",
-							 "empty IQ", NULL));
+		                                         "empty IQ", NULL));
 		return;
 	}
 	ns = xmpp_stanza_get_ns (payload);
@@ -181,13 +226,13 @@ kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_b
 			kith_protocol_roster (protocol, iq, payload, out, requests);
 		else
 			g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "auth",
-								 "forbidden", NULL, NULL));
+			                                         "forbidden", NULL, NULL));
 		return;
 	}
 	if (!kith_protocol_is_trusted (protocol, from_bare) &&
 	    !kith_protocol_is_server (protocol, from_bare)) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "cancel", "forbidden",
-							 "only friends may ask this device", NULL));
+		                                         "only friends may ask this device", NULL));
 		return;
 	}
 	if (get && g_strcmp0 (ns, KITH_NS_PING) == 0) {
@@ -195,7 +240,14 @@ kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_b
 	} else if (get && g_strcmp0 (ns, KITH_NS_DISCO_INFO) == 0) {
 		kith_protocol_disco_info (protocol, iq, payload, out);
 	} else if (get && g_strcmp0 (ns, KITH_NS_DISCO_ITEMS) == 0) {
-		xmpp_stanza_t *reply = kith_stanza_iq_result (protocol->ctx, iq);
+		xmpp_stanza_t *reply;
+		if (xmpp_stanza_get_attribute (payload, "node") != NULL) {
+			g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "cancel",
+			                                         "item-not-found", "no such node",
+			                                         NULL));
+			return;
+		}
+		reply = kith_stanza_iq_result (protocol->ctx, iq);
 		kith_stanza_add_element (reply, "query", KITH_NS_DISCO_ITEMS);
 		g_ptr_array_add (out, reply);
 	} else if (get && g_strcmp0 (ns, KITH_NS_VERSION) == 0) {
@@ -212,17 +264,17 @@ kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_b
 			g_ptr_array_add (requests, request);
 	} else if (g_strcmp0 (ns, KITH_NS_CONTROL) == 0 && g_strcmp0 (name, "getForm") == 0) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "cancel",
-							 "feature-not-implemented",
-							 "control forms are not supported", NULL));
+		                                         "feature-not-implemented",
+		                                         "control forms are not supported", NULL));
 	} else {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "cancel",
-							 "service-unavailable", NULL, NULL));
+		                                         "service-unavailable", NULL, NULL));
 	}
 }
 
 static void
 kith_protocol_message (KithProtocol *protocol, xmpp_stanza_t *message, const gchar *from_bare,
-		       GPtrArray *out, GPtrArray *requests)
+                       GPtrArray *out, GPtrArray *requests)
 {
 	const char *type = xmpp_stanza_get_type (message);
 	xmpp_stanza_t *set;
@@ -237,10 +289,10 @@ kith_protocol_message (KithProtocol *protocol, xmpp_stanza_t *message, const gch
 		/* XEP-0325: a message-carried set never gets an answer */
 		if (body != NULL && set == NULL)
 			g_ptr_array_add (out, kith_stanza_error (protocol->ctx, message, "auth",
-								 "forbidden",
-								 "only friends may talk to this "
-								 "device",
-								 NULL));
+			                                         "forbidden",
+			                                         "only friends may talk to this "
+			                                         "device",
+			                                         NULL));
 		return;
 	}
 	if (set != NULL) {
@@ -251,8 +303,8 @@ kith_protocol_message (KithProtocol *protocol, xmpp_stanza_t *message, const gch
 	}
 	if (body != NULL) {
 		KithRequest fake = {
-			.from = (gchar *) xmpp_stanza_get_from (message),
-			.to = (gchar *) xmpp_stanza_get_to (message),
+			.from = (gchar *)xmpp_stanza_get_from (message),
+			.to = (gchar *)xmpp_stanza_get_to (message),
 		};
 		g_autofree gchar *reply = kith_chat_handle (protocol, message, body, requests);
 		if (reply != NULL)
@@ -262,7 +314,7 @@ kith_protocol_message (KithProtocol *protocol, xmpp_stanza_t *message, const gch
 
 static void
 kith_protocol_presence (KithProtocol *protocol, xmpp_stanza_t *presence, const gchar *from_bare,
-			GPtrArray *requests)
+                        GPtrArray *requests)
 {
 	static const gchar *const subscription_types[] = {
 		"subscribe", "subscribed", "unsubscribe", "unsubscribed", NULL,
@@ -284,7 +336,7 @@ kith_protocol_presence (KithProtocol *protocol, xmpp_stanza_t *presence, const g
 
 void
 kith_protocol_handle (KithProtocol *protocol, xmpp_stanza_t *stanza, GPtrArray *out,
-		      GPtrArray *requests)
+                      GPtrArray *requests)
 {
 	const char *name = xmpp_stanza_get_name (stanza);
 	g_autofree gchar *from_bare = kith_jid_bare (xmpp_stanza_get_from (stanza));

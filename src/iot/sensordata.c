@@ -11,7 +11,7 @@
 gchar *
 kith_timestamp_format (gint64 real_time)
 {
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (real_time / G_USEC_PER_SEC);
+	g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (real_time / G_USEC_PER_SEC);
 	if (dt == NULL)
 		return g_strdup ("1970-01-01T00:00:00Z");
 	return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
@@ -21,8 +21,8 @@ kith_timestamp_format (gint64 real_time)
 gboolean
 kith_timestamp_parse (const gchar *text, gint64 *real_time)
 {
-	g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
-	g_autoptr(GDateTime) dt = NULL;
+	g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+	g_autoptr (GDateTime) dt = NULL;
 
 	if (text == NULL || strlen (text) > 64)
 		return FALSE;
@@ -78,7 +78,7 @@ static const struct {
 
 static gboolean
 kith_sensordata_reject (KithProtocol *protocol, xmpp_stanza_t *iq, GPtrArray *out,
-			const gchar *type, const gchar *condition, const gchar *text)
+                        const gchar *type, const gchar *condition, const gchar *text)
 {
 	g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, type, condition, text, NULL));
 	return FALSE;
@@ -87,7 +87,7 @@ kith_sensordata_reject (KithProtocol *protocol, xmpp_stanza_t *iq, GPtrArray *ou
 /* the <node> and <field> children: node ids must name this device */
 static gboolean
 kith_sensordata_parse_children (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *req,
-				KithRequest *request, GPtrArray *out)
+                                KithRequest *request, GPtrArray *out)
 {
 	const gchar *device_id = kith_device_get_id (protocol->device);
 	gboolean any_node = FALSE, this_node = FALSE;
@@ -105,28 +105,28 @@ kith_sensordata_parse_children (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_
 			const char *field = xmpp_stanza_get_attribute (child, "name");
 			if (field == NULL)
 				return kith_sensordata_reject (protocol, iq, out, "modify",
-							       "bad-request",
-							       "field without a name");
+				                               "bad-request",
+				                               "field without a name");
 			if (request->field_names == NULL)
 				request->field_names = g_ptr_array_new_with_free_func (g_free);
 			if (request->field_names->len >= KITH_MAX_FIELD_FILTER)
 				return kith_sensordata_reject (protocol, iq, out, "modify",
-							       "bad-request", "too many fields");
+				                               "bad-request", "too many fields");
 			g_ptr_array_add (request->field_names, g_strdup (field));
 		}
 		/* other children are ignored: the request may carry extensions */
 	}
 	if (any_node && !this_node)
 		return kith_sensordata_reject (protocol, iq, out, "cancel", "item-not-found",
-					       "no such node on this device");
+		                               "no such node on this device");
 	return TRUE;
 }
 
 KithRequest *
 kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza_t *req,
-			   GPtrArray *out)
+                           GPtrArray *out)
 {
-	g_autoptr(KithRequest) request = g_new0 (KithRequest, 1);
+	g_autoptr (KithRequest) request = g_new0 (KithRequest, 1);
 	const char *seqnr = xmpp_stanza_get_attribute (req, "seqnr");
 	const char *when = xmpp_stanza_get_attribute (req, "when");
 
@@ -137,8 +137,8 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 	request->id = g_strdup (xmpp_stanza_get_id (iq));
 	if (!kith_sensordata_valid_seqnr (seqnr)) {
 		kith_sensordata_reject (protocol, iq, out, "modify", "bad-request",
-					seqnr == NULL ? "seqnr is missing"
-						      : "seqnr is not a 32-bit integer");
+		                        seqnr == NULL ? "seqnr is missing"
+		                                      : "seqnr is not a 32-bit integer");
 		return NULL;
 	}
 	request->seqnr = g_strdup (seqnr);
@@ -149,7 +149,7 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 			continue;
 		if (!kith_parse_boolean (value, &set)) {
 			g_autofree gchar *text = g_strdup_printf ("%s is not a boolean",
-								  kith_read_flag_names[i].name);
+			                                          kith_read_flag_names[i].name);
 			kith_sensordata_reject (protocol, iq, out, "modify", "bad-request", text);
 			return NULL;
 		}
@@ -161,7 +161,7 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 		request->flags = KITH_READ_ALL;
 	if (when != NULL && !kith_timestamp_parse (when, &request->when)) {
 		kith_sensordata_reject (protocol, iq, out, "modify", "bad-request",
-					"when is not an xs:dateTime");
+		                        "when is not an xs:dateTime");
 		return NULL;
 	}
 	if (!kith_sensordata_parse_children (protocol, iq, req, request, out))
@@ -178,7 +178,7 @@ kith_sensordata_wanted (const KithRequest *request, const KithField *field)
 		gboolean named = FALSE;
 		for (guint i = 0; i < request->field_names->len && !named; i++)
 			named = g_strcmp0 (g_ptr_array_index (request->field_names, i),
-					   field->name) == 0;
+			                   field->name) == 0;
 		if (!named)
 			return FALSE;
 	}
@@ -196,8 +196,7 @@ kith_sensordata_wanted (const KithRequest *request, const KithField *field)
 }
 
 static void
-kith_sensordata_add_field (xmpp_stanza_t *timestamp, const KithField *field,
-			   const KithValue *value)
+kith_sensordata_add_field (xmpp_stanza_t *timestamp, const KithField *field, const KithValue *value)
 {
 	const gchar *element = kith_value_type_to_string (field->type);
 	xmpp_stanza_t *node = kith_stanza_add_element (timestamp, element, NULL);
@@ -225,8 +224,8 @@ kith_sensordata_add_field (xmpp_stanza_t *timestamp, const KithField *field,
 xmpp_stanza_t *
 kith_sensordata_fields (KithProtocol *protocol, const KithRequest *request, gboolean done)
 {
-	xmpp_stanza_t *message = kith_stanza_message (protocol->ctx, NULL, request->to,
-						      request->from);
+	xmpp_stanza_t *message =
+	        kith_stanza_message (protocol->ctx, NULL, request->to, request->from);
 	xmpp_stanza_t *fields = kith_stanza_add_element (message, "fields", KITH_NS_SENSORDATA);
 	GPtrArray *device_fields = kith_device_get_fields (protocol->device);
 	xmpp_stanza_t *node = NULL;
@@ -241,14 +240,14 @@ kith_sensordata_fields (KithProtocol *protocol, const KithRequest *request, gboo
 		xmpp_stanza_t *timestamp;
 		/* one <timestamp> per sampling time; missing values carry the time of the read */
 		gint64 when = value->valid ? value->timestamp / G_USEC_PER_SEC
-					   : g_get_real_time () / G_USEC_PER_SEC;
+		                           : g_get_real_time () / G_USEC_PER_SEC;
 
 		if (!kith_sensordata_wanted (request, field))
 			continue;
 		if (node == NULL) {
 			node = kith_stanza_add_element (fields, "node", NULL);
 			xmpp_stanza_set_attribute (node, "nodeId",
-						   kith_device_get_id (protocol->device));
+			                           kith_device_get_id (protocol->device));
 		}
 		timestamp = g_hash_table_lookup (stamps, &when);
 		if (timestamp == NULL) {
@@ -266,8 +265,8 @@ kith_sensordata_fields (KithProtocol *protocol, const KithRequest *request, gboo
 xmpp_stanza_t *
 kith_sensordata_failure (KithProtocol *protocol, const KithRequest *request, const gchar *reason)
 {
-	xmpp_stanza_t *message = kith_stanza_message (protocol->ctx, NULL, request->to,
-						      request->from);
+	xmpp_stanza_t *message =
+	        kith_stanza_message (protocol->ctx, NULL, request->to, request->from);
 	xmpp_stanza_t *failure = kith_stanza_add_element (message, "failure", KITH_NS_SENSORDATA);
 	xmpp_stanza_t *error = kith_stanza_add_element (failure, "error", NULL);
 	xmpp_stanza_t *text = xmpp_stanza_new (protocol->ctx);
@@ -285,14 +284,9 @@ kith_sensordata_failure (KithProtocol *protocol, const KithRequest *request, con
 xmpp_stanza_t *
 kith_sensordata_accepted (KithProtocol *protocol, const KithRequest *request, gboolean queued)
 {
-	xmpp_stanza_t *iq = kith_stanza_element (protocol->ctx, "iq", NULL);
+	xmpp_stanza_t *iq = kith_protocol_request_result (protocol, request);
 	xmpp_stanza_t *accepted = kith_stanza_add_element (iq, "accepted", KITH_NS_SENSORDATA);
 
-	xmpp_stanza_set_type (iq, "result");
-	xmpp_stanza_set_id (iq, request->id);
-	xmpp_stanza_set_to (iq, request->from);
-	if (request->to != NULL)
-		xmpp_stanza_set_from (iq, request->to);
 	xmpp_stanza_set_attribute (accepted, "seqnr", request->seqnr);
 	if (queued)
 		xmpp_stanza_set_attribute (accepted, "queued", "true");
@@ -302,8 +296,8 @@ kith_sensordata_accepted (KithProtocol *protocol, const KithRequest *request, gb
 xmpp_stanza_t *
 kith_sensordata_started (KithProtocol *protocol, const KithRequest *request)
 {
-	xmpp_stanza_t *message = kith_stanza_message (protocol->ctx, NULL, request->to,
-						      request->from);
+	xmpp_stanza_t *message =
+	        kith_stanza_message (protocol->ctx, NULL, request->to, request->from);
 	xmpp_stanza_t *started = kith_stanza_add_element (message, "started", KITH_NS_SENSORDATA);
 	xmpp_stanza_set_attribute (started, "seqnr", request->seqnr);
 	return message;

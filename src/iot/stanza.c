@@ -12,7 +12,7 @@ kith_jid_bare (const gchar *jid)
 	if (jid == NULL)
 		return NULL;
 	slash = strchr (jid, '/');
-	return slash != NULL ? g_strndup (jid, (gsize) (slash - jid)) : g_strdup (jid);
+	return slash != NULL ? g_strndup (jid, (gsize)(slash - jid)) : g_strdup (jid);
 }
 
 xmpp_stanza_t *
@@ -84,7 +84,7 @@ kith_stanza_iq_result (xmpp_ctx_t *ctx, xmpp_stanza_t *request)
 
 xmpp_stanza_t *
 kith_stanza_error (xmpp_ctx_t *ctx, xmpp_stanza_t *request, const gchar *type,
-		   const gchar *condition, const gchar *text, const gchar *param_var)
+                   const gchar *condition, const gchar *text, const gchar *param_var)
 {
 	const char *name = xmpp_stanza_get_name (request);
 	xmpp_stanza_t *reply = kith_stanza_element (ctx, name != NULL ? name : "iq", NULL);
@@ -96,14 +96,16 @@ kith_stanza_error (xmpp_ctx_t *ctx, xmpp_stanza_t *request, const gchar *type,
 	xmpp_stanza_set_type (error, type);
 	kith_stanza_add_element (error, condition, KITH_NS_STANZAS);
 	if (text != NULL) {
-		xmpp_stanza_t *text_element = kith_stanza_add_element (error, "text", KITH_NS_STANZAS);
+		xmpp_stanza_t *text_element =
+		        kith_stanza_add_element (error, "text", KITH_NS_STANZAS);
 		xmpp_stanza_t *content = xmpp_stanza_new (ctx);
 		xmpp_stanza_set_attribute (text_element, "xml:lang", "en");
 		xmpp_stanza_set_text (content, text);
 		xmpp_stanza_add_child_ex (text_element, content, 0);
 	}
 	if (param_var != NULL) {
-		xmpp_stanza_t *param = kith_stanza_add_element (error, "paramError", KITH_NS_CONTROL);
+		xmpp_stanza_t *param =
+		        kith_stanza_add_element (error, "paramError", KITH_NS_CONTROL);
 		xmpp_stanza_t *content = xmpp_stanza_new (ctx);
 		xmpp_stanza_set_attribute (param, "var", param_var);
 		xmpp_stanza_set_text (content, text != NULL ? text : condition);

@@ -31,11 +31,12 @@ xmpp_stanza_t *kith_stanza_iq_result (xmpp_ctx_t *ctx, xmpp_stanza_t *request);
 /* an error reply (iq, message or presence) with a stanza error condition and optional text;
  * param_var adds XEP-0325's <paramError var=…> */
 xmpp_stanza_t *kith_stanza_error (xmpp_ctx_t *ctx, xmpp_stanza_t *request, const gchar *type,
-				  const gchar *condition, const gchar *text, const gchar *param_var);
+                                  const gchar *condition, const gchar *text,
+                                  const gchar *param_var);
 xmpp_stanza_t *kith_stanza_message (xmpp_ctx_t *ctx, const gchar *type, const gchar *from,
-				    const gchar *to);
+                                    const gchar *to);
 xmpp_stanza_t *kith_stanza_presence (xmpp_ctx_t *ctx, const gchar *type, const gchar *from,
-				     const gchar *to);
+                                     const gchar *to);
 /* serialises, for logs and tests; g_free the result */
 gchar *kith_stanza_to_string (xmpp_stanza_t *stanza);
 

@@ -30,7 +30,7 @@ static void
 kith_resolve_name_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	KithResolve *resolve = user_data;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	GList *addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &error);
 	g_autofree gchar *address = NULL;
 
@@ -43,16 +43,16 @@ kith_resolve_name_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 kith_resolve_name (KithResolve *resolve, const gchar *name)
 {
-	g_autoptr(GResolver) resolver = g_resolver_get_default ();
-	g_resolver_lookup_by_name_async (resolver, name, resolve->cancellable,
-					 kith_resolve_name_cb, resolve);
+	g_autoptr (GResolver) resolver = g_resolver_get_default ();
+	g_resolver_lookup_by_name_async (resolver, name, resolve->cancellable, kith_resolve_name_cb,
+	                                 resolve);
 }
 
 static void
 kith_resolve_service_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	KithResolve *resolve = user_data;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	GList *targets = g_resolver_lookup_service_finish (G_RESOLVER (source), result, &error);
 
 	if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -73,7 +73,7 @@ kith_resolve_service_cb (GObject *source, GAsyncResult *result, gpointer user_da
 
 void
 kith_resolve_async (const gchar *server, const gchar *domain, guint16 port,
-		    GCancellable *cancellable, KithResolveFunc done, gpointer user_data)
+                    GCancellable *cancellable, KithResolveFunc done, gpointer user_data)
 {
 	KithResolve *resolve = g_new0 (KithResolve, 1);
 
@@ -91,8 +91,8 @@ kith_resolve_async (const gchar *server, const gchar *domain, guint16 port,
 		return;
 	}
 	{
-		g_autoptr(GResolver) resolver = g_resolver_get_default ();
-		g_resolver_lookup_service_async (resolver, "xmpp-client", "tcp", domain, cancellable,
-						 kith_resolve_service_cb, resolve);
+		g_autoptr (GResolver) resolver = g_resolver_get_default ();
+		g_resolver_lookup_service_async (resolver, "xmpp-client", "tcp", domain,
+		                                 cancellable, kith_resolve_service_cb, resolve);
 	}
 }

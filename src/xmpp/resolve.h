@@ -11,9 +11,9 @@ G_BEGIN_DECLS
  * _xmpp-client._tcp SRV record, else the domain itself.
  */
 typedef void (*KithResolveFunc) (const gchar *address, guint16 port, const GError *error,
-				  gpointer user_data);
+                                 gpointer user_data);
 
 void kith_resolve_async (const gchar *server, const gchar *domain, guint16 port,
-			 GCancellable *cancellable, KithResolveFunc done, gpointer user_data);
+                         GCancellable *cancellable, KithResolveFunc done, gpointer user_data);
 
 G_END_DECLS

@@ -128,17 +128,17 @@ static int
 kith_session_sockopt_cb (xmpp_conn_t *conn, void *sock)
 {
 	KithSession *self = g_hash_table_lookup (kith_session_by_conn, conn);
-	int fd = *(int *) sock;
+	int fd = *(int *)sock;
 	int one = 1;
 
 	if (fd >= FD_SETSIZE) {
 		g_warning ("%s: socket %d is beyond select()'s limit; not connecting",
-			   self != NULL ? self->bare_jid : "?", fd);
+		           self != NULL ? self->bare_jid : "?", fd);
 		return -1;
 	}
 	if (self != NULL)
 		self->pending_fd = fd;
-	(void) setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	(void)setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return xmpp_sockopt_cb_keepalive (conn, sock);
 }
 
@@ -151,7 +151,7 @@ kith_session_random_password (void)
 	while (filled < sizeof bytes) {
 		ssize_t n = getrandom (bytes + filled, sizeof bytes - filled, 0);
 		if (n > 0)
-			filled += (gsize) n;
+			filled += (gsize)n;
 		else if (errno != EINTR)
 			return NULL;
 	}
@@ -163,7 +163,7 @@ kith_session_ensure_password (KithSession *self, gchar **out)
 {
 	g_autofree gchar *password = NULL;
 	g_autofree gchar *fresh = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 
 	if (!kith_store_get_password (self->store, self->localpart, &password, &error)) {
 		g_warning ("%s: %s", self->bare_jid, error->message);
@@ -175,14 +175,14 @@ kith_session_ensure_password (KithSession *self, gchar **out)
 	}
 	if (!self->config->register_accounts) {
 		g_warning ("%s: no password stored and Register=false; create the account and "
-			   "store its password, or set Register=true",
-			   self->bare_jid);
+		           "store its password, or set Register=true",
+		           self->bare_jid);
 		return FALSE;
 	}
 	fresh = kith_session_random_password ();
 	if (fresh == NULL) {
 		g_warning ("%s: no random numbers for a password: %s", self->bare_jid,
-			   g_strerror (errno));
+		           g_strerror (errno));
 		return FALSE;
 	}
 	/* saved before registering, so a crash mid-way cannot lose it; never overwrites */
@@ -215,7 +215,7 @@ kith_session_outbox_push (KithSession *self, gchar *text)
 	g_free (g_queue_pop_head (&self->outbox));
 	if (!self->outbox_overflowed)
 		g_message ("%s: offline for long: dropping the oldest of %u queued stanzas",
-			   self->bare_jid, KITH_SESSION_OUTBOX_MAX);
+		           self->bare_jid, KITH_SESSION_OUTBOX_MAX);
 	self->outbox_overflowed = TRUE;
 }
 
@@ -302,7 +302,7 @@ kith_session_register_result_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, void 
 		return 0;
 	}
 	if (xmpp_stanza_to_text (stanza, &buf, &len) == XMPP_EOK) {
-		g_warning ("%s: in-band registration refused: %.*s", self->bare_jid, (int) len, buf);
+		g_warning ("%s: in-band registration refused: %.*s", self->bare_jid, (int)len, buf);
 		xmpp_free (self->ctx, buf);
 	}
 	kith_session_register_finish (self, FALSE);
@@ -313,7 +313,7 @@ static void
 kith_session_send_register (KithSession *self)
 {
 	g_autofree gchar *password = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	xmpp_stanza_t *iq, *query;
 	const gchar *names[] = { "username", "password" };
 	const gchar *values[2];
@@ -321,7 +321,7 @@ kith_session_send_register (KithSession *self)
 	if (!kith_store_get_password (self->store, self->localpart, &password, &error) ||
 	    password == NULL) {
 		g_warning ("%s: no password to register with: %s", self->bare_jid,
-			   error != NULL ? error->message : "none stored");
+		           error != NULL ? error->message : "none stored");
 		kith_session_register_finish (self, FALSE);
 		return;
 	}
@@ -342,7 +342,7 @@ kith_session_send_register (KithSession *self)
 	}
 	xmpp_stanza_add_child_ex (iq, query, 0);
 	xmpp_id_handler_add (self->register_conn, kith_session_register_result_cb, KITH_REGISTER_ID,
-			     self);
+	                     self);
 	xmpp_send (self->register_conn, iq);
 	xmpp_stanza_release (iq);
 }
@@ -368,7 +368,7 @@ kith_session_register_features_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, voi
 	KithSession *self = userdata;
 	xmpp_stanza_t *starttls = xmpp_stanza_get_child_by_ns (stanza, KITH_TLS_NS);
 	xmpp_stanza_t *reg =
-		xmpp_stanza_get_child_by_ns (stanza, "http://jabber.org/features/iq-register");
+	        xmpp_stanza_get_child_by_ns (stanza, "http://jabber.org/features/iq-register");
 
 	if (self->state != KITH_SESSION_REGISTERING)
 		return 0;
@@ -378,20 +378,20 @@ kith_session_register_features_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, voi
 		xmpp_stanza_set_name (request, "starttls");
 		xmpp_stanza_set_ns (request, KITH_TLS_NS);
 		xmpp_handler_add (conn, kith_session_register_proceed_cb, KITH_TLS_NS, NULL, NULL,
-				  self);
+		                  self);
 		xmpp_send (conn, request);
 		xmpp_stanza_release (request);
 		return 1; /* the features of the secured stream come next */
 	}
 	if (!xmpp_conn_is_secured (conn) && self->config->tls == KITH_TLS_REQUIRED) {
 		g_warning ("%s: the server offers no TLS; not registering in the clear",
-			   self->bare_jid);
+		           self->bare_jid);
 		kith_session_register_finish (self, FALSE);
 		return 0;
 	}
 	if (reg == NULL)
 		g_info ("%s: the server does not announce in-band registration; trying anyway",
-			self->bare_jid);
+		        self->bare_jid);
 	kith_session_send_register (self);
 	return 0;
 }
@@ -437,9 +437,9 @@ kith_session_login_failed (KithSession *self, int error)
 {
 	if (self->auth_failed && self->account_conflict && !self->conflict_warned) {
 		g_warning ("%s: the account exists on the server but refuses the password in the "
-			   "state directory; remove the account on the server or restore the state "
-			   "directory",
-			   self->bare_jid);
+		           "state directory; remove the account on the server or restore the state "
+		           "directory",
+		           self->bare_jid);
 		self->conflict_warned = TRUE;
 	} else if (self->auth_failed && !self->config->register_accounts) {
 		g_warning ("%s: the server refuses the stored password", self->bare_jid);
@@ -449,7 +449,7 @@ kith_session_login_failed (KithSession *self, int error)
 		self->need_register = TRUE;
 	self->auth_failed = FALSE;
 	g_info ("%s: connection failed%s%s", self->bare_jid, error != 0 ? ": " : "",
-		error != 0 ? g_strerror (error) : "");
+	        error != 0 ? g_strerror (error) : "");
 }
 
 static void
@@ -480,7 +480,7 @@ kith_session_disconnected (KithSession *self, xmpp_conn_t *conn, int error)
 	}
 	if (was == KITH_SESSION_ONLINE) {
 		g_message ("%s: disconnected%s%s", self->bare_jid, error != 0 ? ": " : "",
-			   error != 0 ? g_strerror (error) : "");
+		           error != 0 ? g_strerror (error) : "");
 		/* a link that stayed up a while starts its backoff anew */
 		if (g_get_monotonic_time () - self->online_since >
 		    KITH_SESSION_STABLE_S * G_USEC_PER_SEC)
@@ -497,7 +497,7 @@ kith_session_disconnected (KithSession *self, xmpp_conn_t *conn, int error)
 
 static void
 kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
-		      xmpp_stream_error_t *stream_error, void *userdata)
+                      xmpp_stream_error_t *stream_error, void *userdata)
 {
 	KithSession *self = userdata;
 
@@ -511,7 +511,7 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 			break;
 		}
 		xmpp_handler_add (conn, kith_session_register_features_cb, KITH_STREAMS_NS,
-				  "features", NULL, self);
+		                  "features", NULL, self);
 		xmpp_conn_open_stream_default (conn);
 		break;
 	case XMPP_CONN_CONNECT:
@@ -549,7 +549,7 @@ static void
 kith_session_connect_failed (KithSession *self, const gchar *address, guint16 port)
 {
 	g_info ("%s: cannot connect to %s:%u", self->bare_jid,
-		address != NULL ? address : self->config->domain, port);
+	        address != NULL ? address : self->config->domain, port);
 	kith_session_drop_register_conn (self);
 	self->state = KITH_SESSION_WAITING;
 	kith_connect_gate_release (self->gate, self);
@@ -570,7 +570,7 @@ kith_session_new_register_conn (KithSession *self)
 
 static void
 kith_session_resolved_cb (const gchar *address, guint16 port, const GError *error,
-			  gpointer user_data)
+                          gpointer user_data)
 {
 	KithSession *self = user_data;
 	g_autofree gchar *password = NULL;
@@ -586,7 +586,7 @@ kith_session_resolved_cb (const gchar *address, guint16 port, const GError *erro
 	}
 	if (address == NULL) {
 		g_info ("%s: cannot find the server of %s: %s", self->bare_jid,
-			self->config->domain, error != NULL ? error->message : "no address");
+		        self->config->domain, error != NULL ? error->message : "no address");
 		kith_session_connect_failed (self, NULL, port);
 		return;
 	}
@@ -609,11 +609,11 @@ kith_session_resolved_cb (const gchar *address, guint16 port, const GError *erro
 		self->register_conn = kith_session_new_register_conn (self);
 		kith_xmpp_source_set_conn (self->source, self->register_conn);
 		rc = xmpp_connect_raw (self->register_conn, address, port, kith_session_conn_cb,
-				       self);
+		                       self);
 		if (rc == XMPP_EOK)
-			self->timer_id = g_timeout_add_seconds (KITH_SESSION_REGISTER_TIMEOUT_S,
-								kith_session_register_timeout_cb,
-								self);
+			self->timer_id =
+			        g_timeout_add_seconds (KITH_SESSION_REGISTER_TIMEOUT_S,
+			                               kith_session_register_timeout_cb, self);
 	} else {
 		self->state = KITH_SESSION_CONNECTING;
 		rc = xmpp_connect_client (self->conn, address, port, kith_session_conn_cb, self);
@@ -638,7 +638,7 @@ kith_session_connect (gpointer owner)
 	g_clear_object (&self->resolving);
 	self->resolving = g_cancellable_new ();
 	kith_resolve_async (self->config->server, self->config->domain, self->config->port,
-			    self->resolving, kith_session_resolved_cb, self);
+	                    self->resolving, kith_session_resolved_cb, self);
 }
 
 static gboolean
@@ -660,7 +660,7 @@ kith_session_schedule (KithSession *self, gboolean backoff)
 	if (backoff) {
 		guint ceiling = 1000u << MIN (self->failures, 7u);
 		ceiling = MIN (ceiling, KITH_SESSION_BACKOFF_MAX_S * 1000u);
-		delay_ms = (guint) g_random_int_range ((gint32) ceiling / 2, (gint32) ceiling + 1);
+		delay_ms = (guint)g_random_int_range ((gint32)ceiling / 2, (gint32)ceiling + 1);
 		self->failures++;
 	}
 	self->state = KITH_SESSION_WAITING;
@@ -670,7 +670,7 @@ kith_session_schedule (KithSession *self, gboolean backoff)
 
 KithSession *
 kith_session_new (KithConfig *config, KithConnectGate *gate, KithStore *store,
-		  const gchar *localpart, const KithSessionCallbacks *callbacks, gpointer user_data)
+                  const gchar *localpart, const KithSessionCallbacks *callbacks, gpointer user_data)
 {
 	KithSession *self = g_new0 (KithSession, 1);
 

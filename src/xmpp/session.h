@@ -17,7 +17,6 @@ G_BEGIN_DECLS
  */
 typedef struct _KithSession KithSession;
 
-
 typedef struct {
 	void (*online) (KithSession *session, gpointer user_data);
 	void (*offline) (KithSession *session, gpointer user_data);
@@ -31,8 +30,8 @@ typedef struct {
 void kith_session_global_init (KithConfig *config);
 
 KithSession *kith_session_new (KithConfig *config, KithConnectGate *gate, KithStore *store,
-			       const gchar *localpart, const KithSessionCallbacks *callbacks,
-			       gpointer user_data);
+                               const gchar *localpart, const KithSessionCallbacks *callbacks,
+                               gpointer user_data);
 void kith_session_free (KithSession *self);
 void kith_session_start (KithSession *self);
 /* sends a stanza (not consumed), or keeps it in the outbox until the session is online */

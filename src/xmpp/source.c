@@ -23,7 +23,7 @@ struct _KithXmppSource {
 static gboolean
 kith_xmpp_source_prepare (GSource *source, gint *timeout)
 {
-	KithXmppSource *self = (KithXmppSource *) source;
+	KithXmppSource *self = (KithXmppSource *)source;
 	gint64 ready = g_source_get_ready_time (source);
 
 	*timeout = -1;
@@ -60,7 +60,7 @@ kith_xmpp_source_readable (int fd)
 static gboolean
 kith_xmpp_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-	KithXmppSource *self = (KithXmppSource *) source;
+	KithXmppSource *self = (KithXmppSource *)source;
 	gboolean more = FALSE;
 	guint passes = 0;
 
@@ -70,8 +70,8 @@ kith_xmpp_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_
 	do {
 		gboolean readable = kith_xmpp_source_readable (self->fd);
 		guint rx = self->rx;
-		gboolean secured = xmpp_conn_is_connected (self->conn) &&
-				   xmpp_conn_is_secured (self->conn);
+		gboolean secured =
+		        xmpp_conn_is_connected (self->conn) && xmpp_conn_is_secured (self->conn);
 
 		xmpp_run_once (self->ctx, 0);
 		/* a TLS record holds up to 16 KiB; each call reads 4 KiB of it */
@@ -98,7 +98,7 @@ KithXmppSource *
 kith_xmpp_source_new (xmpp_ctx_t *ctx, xmpp_conn_t *conn)
 {
 	GSource *source = g_source_new (&kith_xmpp_source_funcs, sizeof (KithXmppSource));
-	KithXmppSource *self = (KithXmppSource *) source;
+	KithXmppSource *self = (KithXmppSource *)source;
 
 	self->ctx = ctx;
 	self->conn = conn;
@@ -114,8 +114,8 @@ kith_xmpp_source_free (KithXmppSource *self)
 {
 	if (self == NULL)
 		return;
-	g_source_destroy ((GSource *) self);
-	g_source_unref ((GSource *) self);
+	g_source_destroy ((GSource *)self);
+	g_source_unref ((GSource *)self);
 }
 
 void
@@ -130,7 +130,7 @@ kith_xmpp_source_set_fd (KithXmppSource *self, int fd)
 	kith_xmpp_source_clear_fd (self);
 	self->fd = fd;
 	self->events = G_IO_IN | G_IO_OUT | G_IO_HUP | G_IO_ERR;
-	self->tag = g_source_add_unix_fd ((GSource *) self, fd, self->events);
+	self->tag = g_source_add_unix_fd ((GSource *)self, fd, self->events);
 	kith_xmpp_source_kick (self);
 }
 
@@ -138,7 +138,7 @@ void
 kith_xmpp_source_clear_fd (KithXmppSource *self)
 {
 	if (self->tag != NULL)
-		g_source_remove_unix_fd ((GSource *) self, self->tag);
+		g_source_remove_unix_fd ((GSource *)self, self->tag);
 	self->tag = NULL;
 	self->fd = -1;
 	self->events = 0;
@@ -155,7 +155,7 @@ kith_xmpp_source_set_settled (KithXmppSource *self, gboolean settled)
 void
 kith_xmpp_source_kick (KithXmppSource *self)
 {
-	g_source_set_ready_time ((GSource *) self, 0);
+	g_source_set_ready_time ((GSource *)self, 0);
 }
 
 void

@@ -127,6 +127,23 @@ class ServicesTest(KithTestCase):
             "<query xmlns='urn:example:no-such-protocol'/></iq>")
         self.assert_error(reply, 'cancel', 'forbidden')
 
+    def test_stranger_cannot_fake_the_roster(self):
+        """A roster answer from a stranger does not make them a friend."""
+        to = self.kithd.full(RELAY)
+        for iq_id in ('kith-roster-get', 'roster', '1'):
+            self.mallory.send_raw(
+                f"<iq type='result' id='{iq_id}' to='{to}'>"
+                "<query xmlns='jabber:iq:roster'>"
+                "<item jid='mallory@localhost' subscription='both'/></query></iq>")
+            self.mallory.send_raw(
+                f"<iq type='set' id='push-{iq_id}' to='{to}'>"
+                "<query xmlns='jabber:iq:roster'>"
+                "<item jid='mallory@localhost' subscription='both'/></query></iq>")
+        self.mallory.barrier(to)
+        reply, msgs = readout_raw(self.mallory, to, '77')
+        self.assert_error(reply, 'cancel', 'forbidden')
+        self.assertEqual(msgs, [])
+
     def test_stranger_chat_gets_forbidden_error(self):
         since = self.mallory.mark()
         self.mallory.chat(self.kithd.full(THERMO), 'help')

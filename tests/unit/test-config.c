@@ -21,7 +21,7 @@ fixture_set_up (Fixture *fixture, gconstpointer data)
 static void
 remove_tree (const gchar *dir)
 {
-	g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+	g_autoptr (GDir) handle = g_dir_open (dir, 0, NULL);
 	const gchar *name;
 	while (handle != NULL && (name = g_dir_read_name (handle)) != NULL) {
 		g_autofree gchar *path = g_build_filename (dir, name, NULL);
@@ -44,7 +44,7 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
 static void
 write_file (const gchar *path, const gchar *text)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	g_file_set_contents (path, text, -1, &error);
 	g_assert_no_error (error);
 }
@@ -54,8 +54,8 @@ write_file (const gchar *path, const gchar *text)
 static void
 test_defaults (Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithConfig) config = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithConfig) config = NULL;
 
 	write_file (fixture->path, GOOD_XMPP "[bus:sim]\nDriver=sim\nThermometers=2\nRelays=1\n");
 	config = kith_config_load (fixture->path, &error);
@@ -73,8 +73,8 @@ test_defaults (Fixture *fixture, gconstpointer data)
 static void
 test_state_directory_env (Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithConfig) config = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithConfig) config = NULL;
 
 	write_file (fixture->path, "[kith]\nStateDirectory=/somewhere\n" GOOD_XMPP);
 	g_setenv ("STATE_DIRECTORY", "/run/state:/other", TRUE);
@@ -87,19 +87,21 @@ test_state_directory_env (Fixture *fixture, gconstpointer data)
 static void
 test_dropins (Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithConfig) config = NULL;
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithConfig) config = NULL;
 	g_autofree gchar *dropins = g_build_filename (fixture->dir, "conf.d", NULL);
 	g_autofree gchar *first = g_build_filename (dropins, "10-policy.conf", NULL);
 	g_autofree gchar *second = g_build_filename (dropins, "20-bad.conf", NULL);
 
 	write_file (fixture->path, GOOD_XMPP);
 	g_mkdir (dropins, 0700);
-	write_file (first, "[friendship]\nPolicy=allowlist\nAllow=a@example.net; b@example.net\n");
+	write_file (first, "[friendship]\nPolicy=allowlist\nAllow=a@example.net; B@Example.NET\n"
+	                   "Owner=Me@Example.net\n");
 	config = kith_config_load (fixture->path, &error);
 	g_assert_no_error (error);
 	g_assert_cmpint (config->policy, ==, KITH_POLICY_ALLOWLIST);
-	g_assert_cmpstr (config->allow[1], ==, "b@example.net");
+	g_assert_cmpstr (config->allow[1], ==, "b@example.net"); /* compared as servers do */
+	g_assert_cmpstr (config->owner, ==, "me@example.net");
 	kith_config_free (g_steal_pointer (&config));
 
 	/* an error in a drop-in names the drop-in, not the main file */
@@ -132,7 +134,8 @@ static const BadCase bad_cases[] = {
 	{ GOOD_XMPP "[bus:a]\nDriver=zigbee\n", "[bus:a] Driver: unknown driver 'zigbee'" },
 	{ GOOD_XMPP "[bus:a]\nDriver=sim\nThermometerz=1\n", "[bus:a] Thermometerz: unknown key" },
 	{ GOOD_XMPP "[bus:a]\nDriver=sim\nThermometers=-1\n", "[bus:a] Thermometers" },
-	{ GOOD_XMPP "[bus:a]\nDriver=sim\nThermometers=many\n", "[bus:a] Thermometers: not a number" },
+	{ GOOD_XMPP "[bus:a]\nDriver=sim\nThermometers=many\n",
+	  "[bus:a] Thermometers: not a number" },
 	{ "this is not a key file\n", "" },
 };
 
@@ -140,11 +143,11 @@ static void
 test_bad (Fixture *fixture, gconstpointer data)
 {
 	for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(KithConfig) config = NULL;
-		g_autoptr(KithDaemon) daemon = NULL;
-		g_autofree gchar *prefix = g_strdup_printf ("%s: %s", fixture->path,
-							    bad_cases[i].expected);
+		g_autoptr (GError) error = NULL;
+		g_autoptr (KithConfig) config = NULL;
+		g_autoptr (KithDaemon) daemon = NULL;
+		g_autofree gchar *prefix =
+		        g_strdup_printf ("%s: %s", fixture->path, bad_cases[i].expected);
 
 		write_file (fixture->path, bad_cases[i].text);
 		config = kith_config_load (fixture->path, &error);
@@ -159,8 +162,8 @@ test_bad (Fixture *fixture, gconstpointer data)
 static void
 test_missing_file (void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithConfig) config = kith_config_load ("/nonexistent/kith.conf", &error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithConfig) config = kith_config_load ("/nonexistent/kith.conf", &error);
 	g_assert_null (config);
 	g_assert_nonnull (strstr (error->message, "/nonexistent/kith.conf"));
 }
@@ -183,13 +186,12 @@ main (int argc, char *argv[])
 {
 	g_test_init (&argc, &argv, NULL);
 	g_test_add ("/kith/config/defaults", Fixture, NULL, fixture_set_up, test_defaults,
-		    fixture_tear_down);
+	            fixture_tear_down);
 	g_test_add ("/kith/config/state-directory-env", Fixture, NULL, fixture_set_up,
-		    test_state_directory_env, fixture_tear_down);
+	            test_state_directory_env, fixture_tear_down);
 	g_test_add ("/kith/config/drop-ins", Fixture, NULL, fixture_set_up, test_dropins,
-		    fixture_tear_down);
-	g_test_add ("/kith/config/bad", Fixture, NULL, fixture_set_up, test_bad,
-		    fixture_tear_down);
+	            fixture_tear_down);
+	g_test_add ("/kith/config/bad", Fixture, NULL, fixture_set_up, test_bad, fixture_tear_down);
 	g_test_add_func ("/kith/config/missing-file", test_missing_file);
 	g_test_add_func ("/kith/config/jid", test_jid);
 	return g_test_run ();

@@ -22,7 +22,7 @@ make_thermometer (void)
 static void
 test_status (void)
 {
-	g_autoptr(KithDevice) device = make_thermometer ();
+	g_autoptr (KithDevice) device = make_thermometer ();
 	g_autofree gchar *unknown = kith_device_format_status (device);
 	g_autofree gchar *status = NULL;
 
@@ -36,16 +36,16 @@ test_status (void)
 static void
 test_presence_step (void)
 {
-	g_autoptr(KithDevice) device = make_thermometer ();
+	g_autoptr (KithDevice) device = make_thermometer ();
 
 	kith_device_set_number (device, "Temperature", 21.0, 1);
 	kith_device_set_number (device, "Humidity", 40.0, 1);
-	g_assert_true (kith_device_status_changed (device));   /* first time */
-	g_assert_false (kith_device_status_changed (device));  /* nothing moved */
+	g_assert_true (kith_device_status_changed (device));  /* first time */
+	g_assert_false (kith_device_status_changed (device)); /* nothing moved */
 	kith_device_set_number (device, "Temperature", 21.3, 2);
-	g_assert_false (kith_device_status_changed (device));  /* below the step */
+	g_assert_false (kith_device_status_changed (device)); /* below the step */
 	kith_device_set_number (device, "Temperature", 21.6, 3);
-	g_assert_true (kith_device_status_changed (device));   /* 0.6 from 21.0 */
+	g_assert_true (kith_device_status_changed (device)); /* 0.6 from 21.0 */
 	kith_device_set_number (device, "Humidity", 41.0, 4);
 	g_assert_false (kith_device_status_changed (device));
 	kith_device_set_number (device, "Humidity", 43.0, 5);

@@ -12,7 +12,8 @@
 
 static const gchar *const seeds[] = {
 	"<iq type='get' id='r1' from='friend@x/p' to='sim-relay-1@x/kith'>"
-	"<req xmlns='urn:xmpp:iot:sensordata' seqnr='7' momentary='true' when='2026-01-01T00:00:00Z'>"
+	"<req xmlns='urn:xmpp:iot:sensordata' seqnr='7' momentary='true' "
+	"when='2026-01-01T00:00:00Z'>"
 	"<node nodeId='sim-relay-1'/><field name='Relay'/></req></iq>",
 	"<iq type='set' id='s1' from='friend@x/p' to='sim-relay-1@x/kith'>"
 	"<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='true'/>"
@@ -21,7 +22,8 @@ static const gchar *const seeds[] = {
 	"<cancel xmlns='urn:xmpp:iot:sensordata' seqnr='3'/></iq>",
 	"<iq type='get' id='d1' from='friend@x/p' to='sim-relay-1@x/kith'>"
 	"<query xmlns='http://jabber.org/protocol/disco#info' node='n'/></iq>",
-	"<iq type='set' id='rp'><query xmlns='jabber:iq:roster'><item jid='a@x' subscription='both' "
+	"<iq type='set' id='rp'><query xmlns='jabber:iq:roster'><item jid='a@x' "
+	"subscription='both' "
 	"ask='subscribe'/><item/></query></iq>",
 	"<message type='chat' from='friend@x/p' to='sim-relay-1@x/kith'><body>set relay on</body>"
 	"</message>",
@@ -33,9 +35,30 @@ static const gchar *const seeds[] = {
 };
 
 static const gchar *const fragments[] = {
-	"'", "\"", "<", ">", "/>", "</iq>", "=", " ", "seqnr='", "xmlns='urn:xmpp:iot:control'",
-	"<boolean name='Relay' value='", "&amp;", "&#0;", "\xff", "\xc3", "-1", "99999999999",
-	"type='set'", "type='error'", "from='", "to=''", "<body>", "</body>", "<x/>",
+	"'",
+	"\"",
+	"<",
+	">",
+	"/>",
+	"</iq>",
+	"=",
+	" ",
+	"seqnr='",
+	"xmlns='urn:xmpp:iot:control'",
+	"<boolean name='Relay' value='",
+	"&amp;",
+	"&#0;",
+	"\xff",
+	"\xc3",
+	"-1",
+	"99999999999",
+	"type='set'",
+	"type='error'",
+	"from='",
+	"to=''",
+	"<body>",
+	"</body>",
+	"<x/>",
 };
 
 static gboolean
@@ -54,26 +77,26 @@ static gchar *
 mutate (GRand *rand, const gchar *seed)
 {
 	GString *text = g_string_new (seed);
-	guint edits = (guint) g_rand_int_range (rand, 1, 3);
+	guint edits = (guint)g_rand_int_range (rand, 1, 3);
 
 	for (guint i = 0; i < edits && text->len > 0; i++) {
-		guint at = (guint) g_rand_int_range (rand, 0, (gint32) text->len);
-		gsize run = (gsize) g_rand_int_range (rand, 1, 40);
+		guint at = (guint)g_rand_int_range (rand, 0, (gint32)text->len);
+		gsize run = (gsize)g_rand_int_range (rand, 1, 40);
 		switch (g_rand_int_range (rand, 0, 5)) {
 		case 0: /* delete a run */
-			g_string_erase (text, at, (gssize) MIN (run, text->len - at));
+			g_string_erase (text, at, (gssize)MIN (run, text->len - at));
 			break;
 		case 1: /* insert a fragment */
-			g_string_insert (text, at,
-					 fragments[g_rand_int_range (rand, 0,
-								     G_N_ELEMENTS (fragments))]);
+			g_string_insert (
+			        text, at,
+			        fragments[g_rand_int_range (rand, 0, G_N_ELEMENTS (fragments))]);
 			break;
 		case 2: /* flip a byte */
-			text->str[at] = (gchar) g_rand_int_range (rand, 1, 256);
+			text->str[at] = (gchar)g_rand_int_range (rand, 1, 256);
 			break;
 		case 3: /* duplicate a run */
 			g_string_insert_len (text, at, text->str + at,
-					     (gssize) MIN (run, text->len - at));
+			                     (gssize)MIN (run, text->len - at));
 			break;
 		default: /* truncate */
 			g_string_truncate (text, at);
@@ -86,14 +109,15 @@ mutate (GRand *rand, const gchar *seed)
 static void
 test_mutations (void)
 {
-	g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithDriver) driver = NULL;
-	g_autoptr(GRand) rand = g_rand_new_with_seed (20261129);
+	g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithDriver) driver = NULL;
+	g_autoptr (GRand) rand = g_rand_new_with_seed (20261129);
 	xmpp_ctx_t *ctx;
 	guint parsed = 0, answered = 0;
-	KithProtocol protocol = { .bare_jid = "sim-relay-1@x", .domain = "x",
-				  .is_trusted = is_trusted };
+	KithProtocol protocol = { .bare_jid = "sim-relay-1@x",
+		                  .domain = "x",
+		                  .is_trusted = is_trusted };
 
 	xmpp_initialize ();
 	ctx = xmpp_ctx_new (NULL, NULL);
@@ -107,9 +131,9 @@ test_mutations (void)
 	for (guint i = 0; i < 60000; i++) {
 		g_autofree gchar *input = mutate (rand, seeds[i % G_N_ELEMENTS (seeds)]);
 		xmpp_stanza_t *stanza = xmpp_stanza_new_from_string (ctx, input);
-		g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (release_stanza);
-		g_autoptr(GPtrArray) requests =
-			g_ptr_array_new_with_free_func ((GDestroyNotify) kith_request_free);
+		g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (release_stanza);
+		g_autoptr (GPtrArray) requests =
+		        g_ptr_array_new_with_free_func ((GDestroyNotify)kith_request_free);
 
 		if (stanza == NULL)
 			continue;
@@ -127,7 +151,8 @@ test_mutations (void)
 			xmpp_stanza_t *reply = NULL;
 			if (request->kind == KITH_REQUEST_READ && request->reply == KITH_REPLY_IQ)
 				reply = kith_sensordata_fields (&protocol, request, TRUE);
-			else if (request->kind == KITH_REQUEST_WRITE && request->reply == KITH_REPLY_IQ)
+			else if (request->kind == KITH_REQUEST_WRITE &&
+			         request->reply == KITH_REPLY_IQ)
 				reply = kith_control_set_response (&protocol, request);
 			if (reply != NULL) {
 				g_autofree gchar *text = kith_stanza_to_string (reply);

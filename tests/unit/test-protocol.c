@@ -33,8 +33,8 @@ is_trusted (const gchar *bare, gpointer user_data)
 static void
 fixture_set_up (Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+	g_autoptr (GError) error = NULL;
 	GPtrArray *devices;
 
 	xmpp_initialize ();
@@ -63,177 +63,316 @@ fixture_tear_down (Fixture *fixture, gconstpointer data)
 
 typedef struct {
 	const gchar *name;
-	gboolean relay;        /* send to the relay instead of the thermometer */
+	gboolean relay; /* send to the relay instead of the thermometer */
 	const gchar *in;
-	gint replies;          /* stanzas out */
-	const gchar *expect[6];   /* substrings of the replies, in order of appearance */
-	const gchar *reject[3];   /* must not appear */
+	gint replies;           /* stanzas out */
+	const gchar *expect[6]; /* substrings of the replies, in order of appearance */
+	const gchar *reject[3]; /* must not appear */
 	gint requests;
 	KithRequestKind kind;
 } Case;
 
 static const Case cases[] = {
-	{ "ping", FALSE,
-	  "<iq type='get' id='p1' from='" FRIEND "' to='" DEV "'><ping xmlns='urn:xmpp:ping'/></iq>",
-	  1, { "type=\"result\"", "id=\"p1\"", "to=\"" FRIEND "\"", "from=\"" DEV "\"" } },
-	{ "ping bare address answered from the bare address", FALSE,
+	{ "ping",
+	  FALSE,
+	  "<iq type='get' id='p1' from='" FRIEND "' to='" DEV
+	  "'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  1,
+	  { "type=\"result\"", "id=\"p1\"", "to=\"" FRIEND "\"", "from=\"" DEV "\"" } },
+	{ "ping bare address answered from the bare address",
+	  FALSE,
 	  "<iq type='get' id='p2' from='" FRIEND "' to='sim-thermometer-1@example.net'>"
 	  "<ping xmlns='urn:xmpp:ping'/></iq>",
-	  1, { "from=\"sim-thermometer-1@example.net\"" } },
-	{ "ping from a stranger is forbidden", FALSE,
-	  "<iq type='get' id='p3' from='" STRANGER "' to='" DEV "'><ping xmlns='urn:xmpp:ping'/></iq>",
-	  1, { "type=\"error\"", "<forbidden" } },
-	{ "ping from the server", FALSE,
-	  "<iq type='get' id='p4' from='example.net' to='" DEV "'><ping xmlns='urn:xmpp:ping'/></iq>",
-	  1, { "type=\"result\"" } },
-	{ "disco thermometer", FALSE,
+	  1,
+	  { "from=\"sim-thermometer-1@example.net\"" } },
+	{ "ping from a stranger is forbidden",
+	  FALSE,
+	  "<iq type='get' id='p3' from='" STRANGER "' to='" DEV
+	  "'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  1,
+	  { "type=\"error\"", "<forbidden" } },
+	{ "ping from the server",
+	  FALSE,
+	  "<iq type='get' id='p4' from='example.net' to='" DEV
+	  "'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  1,
+	  { "type=\"result\"" } },
+	{ "disco thermometer",
+	  FALSE,
 	  "<iq type='get' id='d1' from='" FRIEND "' to='" DEV "'>"
 	  "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-	  1, { "category=\"client\"", "type=\"bot\"", "urn:xmpp:iot:sensordata", "urn:xmpp:ping" },
+	  1,
+	  { "category=\"client\"", "type=\"bot\"", "urn:xmpp:iot:sensordata", "urn:xmpp:ping" },
 	  { "urn:xmpp:iot:control" } },
-	{ "disco relay has control", TRUE,
+	{ "disco relay has control",
+	  TRUE,
 	  "<iq type='get' id='d2' from='" FRIEND "' to='" RELAY "'>"
 	  "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-	  1, { "urn:xmpp:iot:control" } },
-	{ "disco unknown node", FALSE,
+	  1,
+	  { "urn:xmpp:iot:control" } },
+	{ "disco unknown node",
+	  FALSE,
 	  "<iq type='get' id='d3' from='" FRIEND "' to='" DEV "'>"
 	  "<query xmlns='http://jabber.org/protocol/disco#info' node='x'/></iq>",
-	  1, { "item-not-found" } },
-	{ "disco items empty", FALSE,
+	  1,
+	  { "item-not-found" } },
+	{ "disco items empty",
+	  FALSE,
 	  "<iq type='get' id='d4' from='" FRIEND "' to='" DEV "'>"
 	  "<query xmlns='http://jabber.org/protocol/disco#items'/></iq>",
-	  1, { "type=\"result\"", "disco#items" } },
-	{ "version", FALSE,
-	  "<iq type='get' id='v1' from='" FRIEND "' to='" DEV "'><query xmlns='jabber:iq:version'/></iq>",
-	  1, { "<name>kithd</name>", "<version>" KITH_VERSION "</version>" } },
-	{ "unknown iq", FALSE,
-	  "<iq type='get' id='u1' from='" FRIEND "' to='" DEV "'><query xmlns='urn:example:nope'/></iq>",
-	  1, { "service-unavailable" } },
-	{ "empty iq", FALSE, "<iq type='get' id='u2' from='" FRIEND "' to='" DEV "'/>",
-	  1, { "bad-request" } },
-	{ "bad iq type", FALSE,
-	  "<iq type='fetch' id='u3' from='" FRIEND "' to='" DEV "'><ping xmlns='urn:xmpp:ping'/></iq>",
-	  1, { "bad-request" } },
-	{ "readout", FALSE,
+	  1,
+	  { "type=\"result\"", "disco#items" } },
+	{ "version",
+	  FALSE,
+	  "<iq type='get' id='v1' from='" FRIEND "' to='" DEV
+	  "'><query xmlns='jabber:iq:version'/></iq>",
+	  1,
+	  { "<name>kithd</name>", "<version>" KITH_VERSION "</version>" } },
+	{ "unknown iq",
+	  FALSE,
+	  "<iq type='get' id='u1' from='" FRIEND "' to='" DEV
+	  "'><query xmlns='urn:example:nope'/></iq>",
+	  1,
+	  { "service-unavailable" } },
+	{ "empty iq",
+	  FALSE,
+	  "<iq type='get' id='u2' from='" FRIEND "' to='" DEV "'/>",
+	  1,
+	  { "bad-request" } },
+	{ "iq without id is dropped", FALSE,
+	  "<iq type='get' from='" FRIEND "' to='" DEV "'>"
+	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1' momentary='true'/></iq>",
+	  0 },
+	{ "disco items with a node",
+	  FALSE,
+	  "<iq type='get' id='d5' from='" FRIEND "' to='" DEV "'>"
+	  "<query xmlns='http://jabber.org/protocol/disco#items' node='x'/></iq>",
+	  1,
+	  { "item-not-found" } },
+	{ "bad iq type",
+	  FALSE,
+	  "<iq type='fetch' id='u3' from='" FRIEND "' to='" DEV
+	  "'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  1,
+	  { "bad-request" } },
+	{ "readout",
+	  FALSE,
 	  "<iq type='get' id='r1' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='7' momentary='true'/></iq>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_READ },
-	{ "readout without seqnr", FALSE,
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_READ },
+	{ "readout without seqnr",
+	  FALSE,
 	  "<iq type='get' id='r2' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' momentary='true'/></iq>",
-	  1, { "<bad-request", "seqnr is missing" } },
-	{ "readout non-integer seqnr", FALSE,
+	  1,
+	  { "<bad-request", "seqnr is missing" } },
+	{ "readout non-integer seqnr",
+	  FALSE,
 	  "<iq type='get' id='r3' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='x1'/></iq>",
-	  1, { "<bad-request" } },
-	{ "readout huge seqnr", FALSE,
+	  1,
+	  { "<bad-request" } },
+	{ "readout huge seqnr",
+	  FALSE,
 	  "<iq type='get' id='r4' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='99999999999999999999999999'/></iq>",
-	  1, { "<bad-request" } },
-	{ "readout bad flag", FALSE,
+	  1,
+	  { "<bad-request" } },
+	{ "readout bad flag",
+	  FALSE,
 	  "<iq type='get' id='r5' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1' momentary='perhaps'/></iq>",
-	  1, { "<bad-request", "momentary is not a boolean" } },
-	{ "readout bad when", FALSE,
+	  1,
+	  { "<bad-request", "momentary is not a boolean" } },
+	{ "readout bad when",
+	  FALSE,
 	  "<iq type='get' id='r6' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1' when='tomorrow'/></iq>",
-	  1, { "<bad-request" } },
-	{ "readout other node", FALSE,
+	  1,
+	  { "<bad-request" } },
+	{ "readout other node",
+	  FALSE,
 	  "<iq type='get' id='r7' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1'><node nodeId='elsewhere'/></req></iq>",
-	  1, { "item-not-found" } },
-	{ "readout unknown children are ignored", FALSE,
+	  1,
+	  { "item-not-found" } },
+	{ "readout unknown children are ignored",
+	  FALSE,
 	  "<iq type='get' id='r8' from='" FRIEND "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1' momentary='True'><x xmlns='urn:ex'/>"
 	  "<node nodeId='sim-thermometer-1'/></req></iq>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_READ },
-	{ "readout from a stranger", FALSE,
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_READ },
+	{ "readout from a stranger",
+	  FALSE,
 	  "<iq type='get' id='r9' from='" STRANGER "' to='" DEV "'>"
 	  "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1'/></iq>",
-	  1, { "<forbidden" } },
-	{ "cancel", FALSE,
+	  1,
+	  { "<forbidden" } },
+	{ "cancel",
+	  FALSE,
 	  "<iq type='set' id='c1' from='" FRIEND "' to='" DEV "'>"
 	  "<cancel xmlns='urn:xmpp:iot:sensordata' seqnr='1'/></iq>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_CANCEL },
-	{ "control", TRUE,
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_CANCEL },
+	{ "control",
+	  TRUE,
 	  "<iq type='set' id='s1' from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='true'/></set></iq>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_WRITE },
-	{ "control with bool", TRUE,
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_WRITE },
+	{ "control with bool",
+	  TRUE,
 	  "<iq type='set' id='s2' from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><bool name='Relay' value='0'/></set></iq>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_WRITE },
-	{ "control wrong type", TRUE,
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_WRITE },
+	{ "control wrong type",
+	  TRUE,
 	  "<iq type='set' id='s3' from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><int name='Relay' value='1'/></set></iq>",
-	  1, { "<bad-request", "paramError", "var=\"Relay\"" } },
-	{ "control bad value", TRUE,
+	  1,
+	  { "<bad-request", "paramError", "var=\"Relay\"" } },
+	{ "control bad value",
+	  TRUE,
 	  "<iq type='set' id='s4' from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='yes please'/></set></iq>",
-	  1, { "<bad-request", "var=\"Relay\"" } },
-	{ "control unknown parameter", TRUE,
+	  1,
+	  { "<bad-request", "var=\"Relay\"" } },
+	{ "control unknown parameter",
+	  TRUE,
 	  "<iq type='set' id='s5' from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Fan' value='true'/></set></iq>",
-	  1, { "item-not-found", "var=\"Fan\"" } },
-	{ "control all or nothing", TRUE,
+	  1,
+	  { "item-not-found", "var=\"Fan\"" } },
+	{ "control all or nothing",
+	  TRUE,
 	  "<iq type='set' id='s6' from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='true'/>"
 	  "<boolean name='Fan' value='true'/></set></iq>",
-	  1, { "item-not-found" }, { NULL }, 0 },
-	{ "control read-only field", FALSE,
+	  1,
+	  { "item-not-found" },
+	  { NULL },
+	  0 },
+	{ "control read-only field",
+	  FALSE,
 	  "<iq type='set' id='s7' from='" FRIEND "' to='" DEV "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><double name='Temperature' value='3'/></set></iq>",
-	  1, { "item-not-found" } },
-	{ "control empty", TRUE,
-	  "<iq type='set' id='s8' from='" FRIEND "' to='" RELAY "'><set xmlns='urn:xmpp:iot:control'/></iq>",
-	  1, { "bad-request" } },
-	{ "control from a stranger", TRUE,
+	  1,
+	  { "item-not-found" } },
+	{ "control empty",
+	  TRUE,
+	  "<iq type='set' id='s8' from='" FRIEND "' to='" RELAY
+	  "'><set xmlns='urn:xmpp:iot:control'/></iq>",
+	  1,
+	  { "bad-request" } },
+	{ "control from a stranger",
+	  TRUE,
 	  "<iq type='set' id='s9' from='" STRANGER "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='true'/></set></iq>",
-	  1, { "<forbidden" } },
-	{ "control by message is silent", TRUE,
+	  1,
+	  { "<forbidden" } },
+	{ "control by message is silent",
+	  TRUE,
 	  "<message from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='true'/></set></message>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_WRITE },
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_WRITE },
 	{ "invalid control by message is silent", TRUE,
 	  "<message from='" FRIEND "' to='" RELAY "'>"
 	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='x'/></set></message>",
 	  0 },
-	{ "chat help", TRUE,
+	{ "chat help",
+	  TRUE,
 	  "<message type='chat' from='" FRIEND "' to='" RELAY "'><body>help</body></message>",
-	  1, { "type=\"chat\"", "set Relay on|off" } },
-	{ "chat get", FALSE,
+	  1,
+	  { "type=\"chat\"", "set Relay on|off" } },
+	{ "chat get",
+	  FALSE,
 	  "<message type='chat' from='" FRIEND "' to='" DEV "'><body> GET </body></message>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_READ },
-	{ "chat set", TRUE,
-	  "<message type='chat' from='" FRIEND "' to='" RELAY "'><body>set relay on</body></message>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_WRITE },
-	{ "chat set bad value", TRUE,
-	  "<message type='chat' from='" FRIEND "' to='" RELAY "'><body>set relay maybe</body></message>",
-	  1, { "Cannot set that" } },
-	{ "chat unknown", FALSE,
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_READ },
+	{ "chat set",
+	  TRUE,
+	  "<message type='chat' from='" FRIEND "' to='" RELAY
+	  "'><body>set relay on</body></message>",
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_WRITE },
+	{ "chat set bad value",
+	  TRUE,
+	  "<message type='chat' from='" FRIEND "' to='" RELAY
+	  "'><body>set relay maybe</body></message>",
+	  1,
+	  { "Cannot set that" } },
+	{ "chat unknown",
+	  FALSE,
 	  "<message type='chat' from='" FRIEND "' to='" DEV "'><body>dance</body></message>",
-	  1, { "Unknown command 'dance'" } },
-	{ "chat from a stranger", FALSE,
+	  1,
+	  { "Unknown command 'dance'" } },
+	{ "chat from a stranger",
+	  FALSE,
 	  "<message type='chat' from='" STRANGER "' to='" DEV "'><body>help</body></message>",
-	  1, { "type=\"error\"", "<forbidden" } },
+	  1,
+	  { "type=\"error\"", "<forbidden" } },
 	{ "chat error messages are ignored", FALSE,
 	  "<message type='error' from='" FRIEND "' to='" DEV "'><body>help</body></message>", 0 },
-	{ "subscribe", FALSE,
+	{ "subscribe",
+	  FALSE,
 	  "<presence type='subscribe' from='" STRANGER "' to='sim-thermometer-1@example.net'/>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_SUBSCRIPTION },
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_SUBSCRIPTION },
 	{ "available presence is ignored", FALSE, "<presence from='" FRIEND "'/>", 0 },
-	{ "roster push from the server", FALSE,
+	{ "roster push from the server",
+	  FALSE,
 	  "<iq type='set' id='rp1'><query xmlns='jabber:iq:roster'>"
 	  "<item jid='friend@example.net' subscription='both'/></query></iq>",
-	  1, { "type=\"result\"" }, { NULL }, 1, KITH_REQUEST_ROSTER },
-	{ "roster push from someone else", FALSE,
+	  1,
+	  { "type=\"result\"" },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_ROSTER },
+	{ "roster push from someone else",
+	  FALSE,
 	  "<iq type='set' id='rp2' from='" FRIEND "'><query xmlns='jabber:iq:roster'>"
 	  "<item jid='evil@example.net' subscription='both'/></query></iq>",
-	  1, { "<forbidden" } },
-	{ "iq result is handed over", FALSE,
+	  1,
+	  { "<forbidden" } },
+	{ "iq result is handed over",
+	  FALSE,
 	  "<iq type='result' id='kith-roster-get' to='" DEV "'/>",
-	  0, { NULL }, { NULL }, 1, KITH_REQUEST_IQ_RESPONSE },
+	  0,
+	  { NULL },
+	  { NULL },
+	  1,
+	  KITH_REQUEST_IQ_RESPONSE },
 };
 
 static void
@@ -246,10 +385,11 @@ run_case (Fixture *fixture, const Case *c)
 		.domain = "example.net",
 		.is_trusted = is_trusted,
 	};
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (release_stanza);
-	g_autoptr(GPtrArray) requests = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_request_free);
+	g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (release_stanza);
+	g_autoptr (GPtrArray) requests =
+	        g_ptr_array_new_with_free_func ((GDestroyNotify)kith_request_free);
 	xmpp_stanza_t *in = xmpp_stanza_new_from_string (fixture->ctx, c->in);
-	g_autoptr(GString) text = g_string_new (NULL);
+	g_autoptr (GString) text = g_string_new (NULL);
 	const gchar *cursor;
 
 	g_test_message ("case: %s", c->name);
@@ -272,7 +412,8 @@ run_case (Fixture *fixture, const Case *c)
 		g_assert_null (strstr (text->str, c->reject[i]));
 	g_assert_cmpint (requests->len, ==, c->requests);
 	if (c->requests > 0)
-		g_assert_cmpint (((KithRequest *) g_ptr_array_index (requests, 0))->kind, ==, c->kind);
+		g_assert_cmpint (((KithRequest *)g_ptr_array_index (requests, 0))->kind, ==,
+		                 c->kind);
 }
 
 static void
@@ -285,8 +426,8 @@ test_table (Fixture *fixture, gconstpointer data)
 static KithRequest *
 parse_one (Fixture *fixture, KithProtocol *protocol, const gchar *xml)
 {
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (release_stanza);
-	g_autoptr(GPtrArray) requests = g_ptr_array_new ();
+	g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (release_stanza);
+	g_autoptr (GPtrArray) requests = g_ptr_array_new ();
 	xmpp_stanza_t *in = xmpp_stanza_new_from_string (fixture->ctx, xml);
 	kith_protocol_handle (protocol, in, out, requests);
 	xmpp_stanza_release (in);
@@ -299,15 +440,17 @@ static void
 test_fields (Fixture *fixture, gconstpointer data)
 {
 	KithProtocol protocol = {
-		.ctx = fixture->ctx, .device = fixture->thermometer,
-		.bare_jid = "sim-thermometer-1@example.net", .domain = "example.net",
+		.ctx = fixture->ctx,
+		.device = fixture->thermometer,
+		.bare_jid = "sim-thermometer-1@example.net",
+		.domain = "example.net",
 		.is_trusted = is_trusted,
 	};
-	g_autoptr(KithRequest) request = parse_one (
-		fixture, &protocol,
-		"<iq type='get' id='r1' from='" FRIEND "' to='" DEV "'>"
-		"<req xmlns='urn:xmpp:iot:sensordata' seqnr='007' momentary='true'>"
-		"<field name='Temperature'/></req></iq>");
+	g_autoptr (KithRequest) request =
+	        parse_one (fixture, &protocol,
+	                   "<iq type='get' id='r1' from='" FRIEND "' to='" DEV "'>"
+	                   "<req xmlns='urn:xmpp:iot:sensordata' seqnr='007' momentary='true'>"
+	                   "<field name='Temperature'/></req></iq>");
 	xmpp_stanza_t *message = kith_sensordata_fields (&protocol, request, TRUE);
 	g_autofree gchar *text = kith_stanza_to_string (message);
 	xmpp_stanza_t *accepted = kith_sensordata_accepted (&protocol, request, FALSE);
@@ -345,18 +488,20 @@ static void
 test_fields_identity_and_writable (Fixture *fixture, gconstpointer data)
 {
 	KithProtocol protocol = {
-		.ctx = fixture->ctx, .device = fixture->relay,
-		.bare_jid = "sim-relay-1@example.net", .domain = "example.net",
+		.ctx = fixture->ctx,
+		.device = fixture->relay,
+		.bare_jid = "sim-relay-1@example.net",
+		.domain = "example.net",
 		.is_trusted = is_trusted,
 	};
-	g_autoptr(KithRequest) momentary = parse_one (
-		fixture, &protocol,
-		"<iq type='get' id='r1' from='" FRIEND "' to='" RELAY "'>"
-		"<req xmlns='urn:xmpp:iot:sensordata' seqnr='1' momentary='1'/></iq>");
-	g_autoptr(KithRequest) all = parse_one (
-		fixture, &protocol,
-		"<iq type='get' id='r2' from='" FRIEND "' to='" RELAY "'>"
-		"<req xmlns='urn:xmpp:iot:sensordata' seqnr='2'/></iq>");
+	g_autoptr (KithRequest) momentary =
+	        parse_one (fixture, &protocol,
+	                   "<iq type='get' id='r1' from='" FRIEND "' to='" RELAY "'>"
+	                   "<req xmlns='urn:xmpp:iot:sensordata' seqnr='1' momentary='1'/></iq>");
+	g_autoptr (KithRequest) all =
+	        parse_one (fixture, &protocol,
+	                   "<iq type='get' id='r2' from='" FRIEND "' to='" RELAY "'>"
+	                   "<req xmlns='urn:xmpp:iot:sensordata' seqnr='2'/></iq>");
 	xmpp_stanza_t *message = kith_sensordata_fields (&protocol, momentary, TRUE);
 	g_autofree gchar *text = kith_stanza_to_string (message);
 
@@ -377,14 +522,14 @@ static void
 test_timestamps (void)
 {
 	gint64 t = 0;
-	g_autofree gchar *text = kith_timestamp_format ((gint64) T0 * G_USEC_PER_SEC);
+	g_autofree gchar *text = kith_timestamp_format ((gint64)T0 * G_USEC_PER_SEC);
 	g_assert_cmpstr (text, ==, "2025-11-24T16:00:00Z");
 	g_assert_true (kith_timestamp_parse ("2025-11-24T16:00:00Z", &t));
-	g_assert_cmpint (t, ==, (gint64) T0 * G_USEC_PER_SEC);
+	g_assert_cmpint (t, ==, (gint64)T0 * G_USEC_PER_SEC);
 	g_assert_true (kith_timestamp_parse ("2025-11-24T16:00:00", &t));
-	g_assert_cmpint (t, ==, (gint64) T0 * G_USEC_PER_SEC);
+	g_assert_cmpint (t, ==, (gint64)T0 * G_USEC_PER_SEC);
 	g_assert_true (kith_timestamp_parse ("2025-11-24T17:00:00+01:00", &t));
-	g_assert_cmpint (t, ==, (gint64) T0 * G_USEC_PER_SEC);
+	g_assert_cmpint (t, ==, (gint64)T0 * G_USEC_PER_SEC);
 	g_assert_false (kith_timestamp_parse ("yesterday", &t));
 }
 
@@ -393,11 +538,11 @@ main (int argc, char *argv[])
 {
 	g_test_init (&argc, &argv, NULL);
 	g_test_add ("/kith/protocol/table", Fixture, NULL, fixture_set_up, test_table,
-		    fixture_tear_down);
+	            fixture_tear_down);
 	g_test_add ("/kith/protocol/fields", Fixture, NULL, fixture_set_up, test_fields,
-		    fixture_tear_down);
+	            fixture_tear_down);
 	g_test_add ("/kith/protocol/fields-identity-writable", Fixture, NULL, fixture_set_up,
-		    test_fields_identity_and_writable, fixture_tear_down);
+	            test_fields_identity_and_writable, fixture_tear_down);
 	g_test_add_func ("/kith/protocol/timestamps", test_timestamps);
 	return g_test_run ();
 }

@@ -9,10 +9,10 @@ test_store (void)
 {
 	g_autofree gchar *dir = g_dir_make_tmp ("kith-store-XXXXXX", NULL);
 	g_autofree gchar *state = g_build_filename (dir, "state", NULL);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithStore) store = kith_store_open (state, &error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithStore) store = kith_store_open (state, &error);
 	g_autofree gchar *password = NULL;
-	g_autoptr(GPtrArray) friends = NULL;
+	g_autoptr (GPtrArray) friends = NULL;
 	KithFriendDecision decision;
 	struct stat st;
 
@@ -67,8 +67,8 @@ test_store (void)
 static void
 test_store_unwritable (void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithStore) store = kith_store_open ("/proc/kith-cannot-exist", &error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithStore) store = kith_store_open ("/proc/kith-cannot-exist", &error);
 	g_assert_null (store);
 	g_assert_nonnull (error);
 }
