@@ -131,7 +131,15 @@ kith_driver_start (KithDriver *self, GError **error)
 void
 kith_driver_read (KithDriver *self, KithDevice *device, KithReadFunc done, gpointer user_data)
 {
-	KITH_DRIVER_GET_CLASS (self)->read (self, device, done, user_data);
+	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	if (klass->read == NULL) {
+		g_autoptr(GError) error = g_error_new (KITH_ERROR, KITH_ERROR_INVALID,
+						       "device %s cannot be read",
+						       kith_device_get_id (device));
+		done (device, error, user_data);
+		return;
+	}
+	klass->read (self, device, done, user_data);
 }
 
 void
