@@ -11,6 +11,7 @@ See bench/README.md for what each number means.
 """
 
 import argparse
+import atexit
 import datetime
 import glob
 import math
@@ -70,11 +71,20 @@ def prepare_environment():
     if soft != resource.RLIM_INFINITY and soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     tempfile.tempdir = tempfile.mkdtemp(prefix='kith-bench-')
+    if not os.environ.get('KITH_KEEP_TMP'):
+        # registered after harness' own atexit hook, so it runs before it:
+        # stop whatever is still running here by pid, then remove the tree
+        atexit.register(_remove_tree, tempfile.tempdir)
     source = harness.kithd_binary()
     copy = os.path.join(tempfile.tempdir, 'kithd')
     shutil.copy2(source, copy)
     os.environ['KITHD'] = copy
     return dropped, source
+
+
+def _remove_tree(path):
+    harness._reap_all()
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def cmd_out(*args):

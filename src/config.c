@@ -27,7 +27,7 @@ static const gchar *const kith_keys_xmpp[] = {
 	"MaxConnecting", NULL,
 };
 static const gchar *const kith_keys_friendship[] = {
-	"Policy", "Owner", "Allow", "Provisioning", "Registry", NULL,
+	"Policy", "Owner", "Allow", "Provisioning", "ProvisioningTimeout", "Registry", NULL,
 };
 
 static const KithConfigGroup kith_config_groups[] = {
@@ -403,15 +403,12 @@ static gboolean
 kith_config_parse_friendship (KithConfig *config, GError **error)
 {
 	static const gchar *const policies[] = { "open", "allowlist", "manual", "parent", NULL };
-	guint policy;
+	guint policy, timeout;
 
 	if (!kith_config_get_choice (config, "friendship", "Policy", policies, KITH_POLICY_OPEN,
 	                             &policy, error))
 		return FALSE;
 	config->policy = policy;
-	if (config->policy == KITH_POLICY_PARENT)
-		return kith_config_fail (config, error, "friendship", "Policy",
-		                         "'parent' is not available in this version");
 	config->owner = kith_config_get_string (config, "friendship", "Owner", "");
 	kith_config_normalize_jid (&config->owner);
 	if (config->owner[0] != '\0' && !kith_jid_is_valid_bare (config->owner))
@@ -429,7 +426,21 @@ kith_config_parse_friendship (KithConfig *config, GError **error)
 			                         "'%s' is not a bare JID", config->allow[i]);
 	}
 	config->provisioning = kith_config_get_string (config, "friendship", "Provisioning", "");
+	kith_config_normalize_jid (&config->provisioning);
+	if (config->provisioning[0] != '\0' && !kith_jid_is_valid_bare (config->provisioning))
+		return kith_config_fail (config, error, "friendship", "Provisioning",
+		                         "'%s' is not a bare JID", config->provisioning);
+	if (!kith_config_get_uint (config, "friendship", "ProvisioningTimeout", 10, 1, 300,
+	                           &timeout, error))
+		return FALSE;
+	config->provisioning_timeout_ms = timeout * 1000;
 	config->registry = kith_config_get_string (config, "friendship", "Registry", "");
+	kith_config_normalize_jid (&config->registry);
+	if (config->registry[0] != '\0' && g_strcmp0 (config->registry, "discover") != 0 &&
+	    !kith_jid_is_valid_bare (config->registry))
+		return kith_config_fail (config, error, "friendship", "Registry",
+		                         "'%s' is neither a bare JID nor 'discover'",
+		                         config->registry);
 	return TRUE;
 }
 

@@ -11,6 +11,8 @@ struct _KithDevice {
 	gchar *id;
 	gchar *label;
 	gchar *model;
+	gchar *manufacturer;
+	gchar *class_name;
 	gpointer driver;   /* weak: the driver owns its devices */
 	GPtrArray *fields; /* KithField */
 	GArray *values;    /* KithValue, index = field index */
@@ -169,6 +171,8 @@ kith_device_finalize (GObject *object)
 	g_free (self->id);
 	g_free (self->label);
 	g_free (self->model);
+	g_free (self->manufacturer);
+	g_free (self->class_name);
 	G_OBJECT_CLASS (kith_device_parent_class)->finalize (object);
 }
 
@@ -222,6 +226,32 @@ kith_device_set_model (KithDevice *self, const gchar *model)
 {
 	g_free (self->model);
 	self->model = g_strdup (model);
+}
+
+const gchar *
+kith_device_get_manufacturer (KithDevice *self)
+{
+	return self->manufacturer;
+}
+
+void
+kith_device_set_manufacturer (KithDevice *self, const gchar *manufacturer)
+{
+	g_free (self->manufacturer);
+	self->manufacturer = g_strdup (manufacturer);
+}
+
+const gchar *
+kith_device_get_class (KithDevice *self)
+{
+	return self->class_name;
+}
+
+void
+kith_device_set_class (KithDevice *self, const gchar *class_name)
+{
+	g_free (self->class_name);
+	self->class_name = g_strdup (class_name);
 }
 
 gpointer

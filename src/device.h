@@ -72,6 +72,11 @@ const gchar *kith_device_get_id (KithDevice *self);
 const gchar *kith_device_get_label (KithDevice *self);
 const gchar *kith_device_get_model (KithDevice *self);
 void kith_device_set_model (KithDevice *self, const gchar *model);
+/* XEP-0347 meta data: the manufacturer's domain and the device class */
+const gchar *kith_device_get_manufacturer (KithDevice *self);
+void kith_device_set_manufacturer (KithDevice *self, const gchar *manufacturer);
+const gchar *kith_device_get_class (KithDevice *self);
+void kith_device_set_class (KithDevice *self, const gchar *class_name);
 gpointer kith_device_get_driver (KithDevice *self);
 void kith_device_set_driver (KithDevice *self, gpointer driver);
 

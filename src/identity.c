@@ -6,6 +6,8 @@
 #include "driver.h"
 #include "iot/protocol.h"
 #include "iot/stanza.h"
+#include "parent.h"
+#include "registry.h"
 
 typedef enum {
 	KITH_SUB_NONE = 0,
@@ -24,6 +26,7 @@ typedef struct {
 	gchar *key;     /* reads answered by IQ: requester "\x1f" seqnr */
 	guint timer_id; /* a queued readout's start */
 	gboolean cancelled;
+	gboolean asking_parent; /* waiting for the parent's answer */
 } KithOperation;
 
 /* how far ahead a readout may be queued with 'when' */
@@ -40,6 +43,12 @@ struct _KithIdentity {
 	GHashTable *operations; /* KithOperation in flight (owned) */
 	GHashTable *reads;      /* requester "\x1f" seqnr -> KithOperation (an index) */
 	gchar *roster_id;       /* id of our roster request: only its answer is the roster */
+	GHashTable *iqs;        /* id -> KithPendingIq: IQs we sent, awaiting their answer */
+	guint iq_serial;
+	gchar *owner;           /* the Owner of the config, or the one who claimed the device */
+	GPtrArray *owner_resources; /* the owner's full JIDs while online */
+	KithParent *parent;
+	KithRegistry *registry;
 	gulong changed_id;
 	KithIdentityFunc stopped;
 	gpointer stopped_data;
@@ -47,11 +56,86 @@ struct _KithIdentity {
 	gpointer online_data;
 };
 
-static void
+typedef struct {
+	KithIdentity *identity;
+	gchar *id;
+	gchar *to;
+	KithIqResultFunc done;
+	gpointer user_data;
+	GDestroyNotify destroy;
+	guint timer_id;
+} KithPendingIq;
+
+void
 kith_identity_send (KithIdentity *self, xmpp_stanza_t *stanza)
 {
 	kith_session_send (self->session, stanza);
 	xmpp_stanza_release (stanza);
+}
+
+static void
+kith_pending_iq_free (KithPendingIq *pending)
+{
+	g_clear_handle_id (&pending->timer_id, g_source_remove);
+	if (pending->destroy != NULL)
+		pending->destroy (pending->user_data);
+	g_free (pending->id);
+	g_free (pending->to);
+	g_free (pending);
+}
+
+static gboolean
+kith_pending_iq_timeout_cb (gpointer user_data)
+{
+	KithPendingIq *pending = user_data;
+	KithIdentity *self = pending->identity;
+
+	pending->timer_id = 0;
+	g_hash_table_steal (self->iqs, pending->id);
+	pending->done (self, NULL, pending->user_data);
+	kith_pending_iq_free (pending);
+	return G_SOURCE_REMOVE;
+}
+
+void
+kith_identity_send_iq (KithIdentity *self, xmpp_stanza_t *iq, guint timeout_ms,
+                       KithIqResultFunc done, gpointer user_data, GDestroyNotify destroy)
+{
+	KithPendingIq *pending = g_new0 (KithPendingIq, 1);
+
+	pending->identity = self;
+	pending->id = g_strdup_printf ("kith-%u-%08x", ++self->iq_serial, g_random_int ());
+	pending->to = g_strdup (xmpp_stanza_get_to (iq));
+	pending->done = done;
+	pending->user_data = user_data;
+	pending->destroy = destroy;
+	pending->timer_id = g_timeout_add (timeout_ms, kith_pending_iq_timeout_cb, pending);
+	xmpp_stanza_set_id (iq, pending->id);
+	g_hash_table_insert (self->iqs, pending->id, pending);
+	kith_identity_send (self, iq);
+}
+
+/* the answer to an IQ we sent: only from the address we asked */
+static gboolean
+kith_identity_pending_iq_answer (KithIdentity *self, KithRequest *request)
+{
+	KithPendingIq *pending = g_hash_table_lookup (self->iqs, request->id != NULL ? request->id : "");
+	g_autofree gchar *from_bare = NULL;
+	g_autofree gchar *to_bare = NULL;
+
+	if (pending == NULL)
+		return FALSE;
+	from_bare = kith_jid_bare (request->from);
+	to_bare = kith_jid_bare (pending->to);
+	if (g_strcmp0 (request->from, pending->to) != 0 && g_strcmp0 (from_bare, to_bare) != 0) {
+		g_info ("%s: ignoring an answer from %s to a question for %s",
+		        kith_device_get_id (self->device), request->from, pending->to);
+		return TRUE;
+	}
+	g_hash_table_steal (self->iqs, pending->id);
+	pending->done (self, request->stanza, pending->user_data);
+	kith_pending_iq_free (pending);
+	return TRUE;
 }
 
 static gboolean
@@ -125,21 +209,6 @@ kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision
 	}
 }
 
-typedef struct {
-	KithIdentity *identity;
-	gchar *jid;
-} KithLaterDecision;
-
-static void
-kith_identity_later_cb (KithDecision decision, gpointer user_data)
-{
-	KithLaterDecision *later = user_data;
-	if (decision != KITH_DECISION_PENDING)
-		kith_identity_apply_decision (later->identity, later->jid, decision);
-	g_free (later->jid);
-	g_free (later);
-}
-
 static void
 kith_identity_remove_friend (KithIdentity *self, const gchar *jid)
 {
@@ -155,6 +224,22 @@ kith_identity_remove_friend (KithIdentity *self, const gchar *jid)
 	kith_identity_remember (self, jid, KITH_FRIEND_REMOVED);
 }
 
+/* who decides a friend request: the owner and the parent are always welcome; then the
+ * parent when there is one, else the local policy */
+static KithDecision
+kith_identity_judge (KithIdentity *self, const gchar *jid)
+{
+	if (self->owner != NULL && g_strcmp0 (jid, self->owner) == 0)
+		return KITH_DECISION_ACCEPT;
+	if (self->parent != NULL) {
+		if (kith_parent_is_parent (self->parent, jid))
+			return KITH_DECISION_ACCEPT;
+		return kith_parent_is_friend (self->parent, jid);
+	}
+	return kith_policy_decide (self->policy, kith_device_get_id (self->device), jid, NULL,
+	                           NULL);
+}
+
 static void
 kith_identity_subscription (KithIdentity *self, KithRequest *request)
 {
@@ -162,29 +247,48 @@ kith_identity_subscription (KithIdentity *self, KithRequest *request)
 	const gchar *device_id = kith_device_get_id (self->device);
 
 	if (g_strcmp0 (request->type, "subscribe") == 0) {
-		KithLaterDecision *later;
-		KithDecision decision;
-
 		if (item != NULL && (item->subscription & KITH_SUB_FROM) != 0) {
 			kith_identity_send_subscription (self, "subscribed", request->jid);
 			return;
 		}
-		later = g_new0 (KithLaterDecision, 1);
-		later->identity = self;
-		later->jid = g_strdup (request->jid);
-		decision = kith_policy_decide (self->policy, device_id, request->jid,
-		                               kith_identity_later_cb, later);
-		kith_identity_apply_decision (self, request->jid, decision);
-		if (decision != KITH_DECISION_PENDING || self->policy->kind != KITH_POLICY_PARENT) {
-			g_free (later->jid);
-			g_free (later);
-		}
+		kith_identity_apply_decision (self, request->jid,
+		                              kith_identity_judge (self, request->jid));
 	} else if (g_strcmp0 (request->type, "unsubscribe") == 0) {
 		g_info ("%s: %s ended the friendship", device_id, request->jid);
 		kith_identity_remove_friend (self, request->jid);
 	} else {
 		g_info ("%s: %s answered %s", device_id, request->jid, request->type);
 	}
+}
+
+void
+kith_identity_decide (KithIdentity *self, const gchar *jid, KithDecision decision)
+{
+	KithFriendDecision stored;
+
+	/* a decision only answers a request that is still waiting */
+	if (kith_store_get_friend (self->store, kith_device_get_id (self->device), jid, &stored) &&
+	    stored != KITH_FRIEND_PENDING && decision != KITH_DECISION_ACCEPT)
+		return;
+	kith_identity_apply_decision (self, jid, decision);
+}
+
+void
+kith_identity_befriend (KithIdentity *self, const gchar *jid)
+{
+	KithRosterItem *item = g_hash_table_lookup (self->roster, jid);
+	/* pre-approval: their request is accepted by the server without asking us */
+	if (item == NULL || (item->subscription & KITH_SUB_FROM) == 0)
+		kith_identity_send_subscription (self, "subscribed", jid);
+	if (item == NULL || ((item->subscription & KITH_SUB_TO) == 0 && !item->ask))
+		kith_identity_send_subscription (self, "subscribe", jid);
+	kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
+}
+
+void
+kith_identity_unfriend (KithIdentity *self, const gchar *jid)
+{
+	kith_identity_remove_friend (self, jid);
 }
 
 static void
@@ -215,9 +319,10 @@ static void
 kith_identity_iq_response (KithIdentity *self, KithRequest *request)
 {
 	xmpp_stanza_t *query;
-
 	g_autofree gchar *from_bare = kith_jid_bare (request->from);
 
+	if (kith_identity_pending_iq_answer (self, request))
+		return;
 	/* only the server's answer to our own request is the roster: anyone can send a result */
 	if (self->roster_id == NULL || g_strcmp0 (request->id, self->roster_id) != 0)
 		return;
@@ -324,8 +429,77 @@ kith_identity_queued_read_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static void kith_identity_read_allowed (KithIdentity *self, KithRequest *request);
+
+/* the owner, the device's own account and the server need nobody's permission */
+static gboolean
+kith_identity_needs_parent (KithIdentity *self, const KithRequest *request)
+{
+	g_autofree gchar *from = kith_jid_bare (request->from);
+
+	if (self->parent == NULL || from == NULL)
+		return FALSE;
+	if (self->owner != NULL && g_strcmp0 (from, self->owner) == 0)
+		return FALSE;
+	return g_strcmp0 (from, self->protocol.bare_jid) != 0 &&
+	       g_strcmp0 (from, self->config->domain) != 0;
+}
+
+/* only the names both asked for (or all, when NULL) and allowed */
+static void
+kith_identity_restrict_names (GPtrArray **asked, GPtrArray *allowed)
+{
+	GPtrArray *result;
+
+	if (allowed == NULL)
+		return;
+	result = g_ptr_array_new_with_free_func (g_free);
+	for (guint i = 0; i < allowed->len; i++) {
+		const gchar *name = g_ptr_array_index (allowed, i);
+		gboolean wanted = *asked == NULL;
+		for (guint j = 0; !wanted && j < (*asked)->len; j++)
+			wanted = g_strcmp0 (g_ptr_array_index (*asked, j), name) == 0;
+		if (wanted)
+			g_ptr_array_add (result, g_strdup (name));
+	}
+	if (*asked != NULL)
+		g_ptr_array_unref (*asked);
+	*asked = result;
+}
+
+static void
+kith_identity_can_read_cb (gboolean allowed, GPtrArray *names, const gchar *reason,
+                           gpointer user_data)
+{
+	KithOperation *op = user_data;
+	KithIdentity *self = op->identity;
+	KithRequest *request = g_steal_pointer (&op->request);
+
+	op->asking_parent = FALSE;
+	kith_operation_free (op);
+	if (!allowed) {
+		kith_identity_send_error (self, request, "cancel", "forbidden", reason);
+		kith_request_free (request);
+		return;
+	}
+	kith_identity_restrict_names (&request->field_names, names);
+	kith_identity_read_allowed (self, request);
+}
+
 static void
 kith_identity_read (KithIdentity *self, KithRequest *request)
+{
+	if (kith_identity_needs_parent (self, request) && request->reply == KITH_REPLY_IQ) {
+		KithOperation *op = kith_operation_new (self, request);
+		op->asking_parent = TRUE;
+		kith_parent_can_read (self->parent, request, kith_identity_can_read_cb, op);
+		return;
+	}
+	kith_identity_read_allowed (self, request);
+}
+
+static void
+kith_identity_read_allowed (KithIdentity *self, KithRequest *request)
 {
 	gint64 now = g_get_real_time ();
 	gboolean queued = request->when > now + G_USEC_PER_SEC / 2;
@@ -424,12 +598,90 @@ kith_identity_write_done_cb (KithDevice *device, const GError *error, gpointer u
 	kith_operation_free (op);
 }
 
+static void kith_identity_write_allowed (KithIdentity *self, KithRequest *request);
+
+static void
+kith_identity_can_control_cb (gboolean allowed, GPtrArray *names, const gchar *reason,
+                              gpointer user_data)
+{
+	KithOperation *op = user_data;
+	KithIdentity *self = op->identity;
+	KithRequest *request = g_steal_pointer (&op->request);
+
+	op->asking_parent = FALSE;
+	kith_operation_free (op);
+	if (allowed && names != NULL) {
+		/* only what the parent allows is actuated, and setResponse says which */
+		for (guint i = request->params->len; i > 0; i--) {
+			KithParam *param = g_ptr_array_index (request->params, i - 1);
+			if (!g_ptr_array_find_with_equal_func (names, param->name, g_str_equal, NULL))
+				g_ptr_array_remove_index (request->params, i - 1);
+		}
+		request->restricted = TRUE;
+		allowed = request->params->len > 0;
+	}
+	if (!allowed) {
+		if (request->reply == KITH_REPLY_IQ)
+			kith_identity_send_error (self, request, "cancel", "forbidden",
+			                          reason != NULL ? reason : "nothing allowed");
+		kith_request_free (request);
+		return;
+	}
+	kith_identity_write_allowed (self, request);
+}
+
 static void
 kith_identity_write (KithIdentity *self, KithRequest *request)
+{
+	if (kith_identity_needs_parent (self, request)) {
+		KithOperation *op = kith_operation_new (self, request);
+		op->asking_parent = TRUE;
+		kith_parent_can_control (self->parent, request, kith_identity_can_control_cb, op);
+		return;
+	}
+	kith_identity_write_allowed (self, request);
+}
+
+static void
+kith_identity_write_allowed (KithIdentity *self, KithRequest *request)
 {
 	KithOperation *op = kith_operation_new (self, request);
 	kith_driver_write (kith_device_get_driver (self->device), self->device, request->params,
 	                   kith_identity_write_done_cb, op);
+}
+
+/* the owner answers waiting friend requests by chat: pending, accept JID, refuse JID */
+static void
+kith_identity_owner_decides (KithIdentity *self, KithRequest *request)
+{
+	g_autofree gchar *from = kith_jid_bare (request->from);
+	g_autofree gchar *text = NULL;
+	const gchar *device_id = kith_device_get_id (self->device);
+
+	if (self->owner == NULL || g_strcmp0 (from, self->owner) != 0) {
+		text = g_strdup ("Only the owner can decide friend requests.");
+	} else if (g_strcmp0 (request->type, "pending") == 0) {
+		g_autoptr(GPtrArray) pending =
+		        kith_store_list_friends (self->store, device_id, KITH_FRIEND_PENDING);
+		g_autoptr(GString) list = g_string_new (NULL);
+		for (guint i = 0; i < pending->len; i++)
+			g_string_append_printf (list, "\n  %s", (gchar *) g_ptr_array_index (pending, i));
+		text = pending->len == 0 ? g_strdup ("No friend requests are waiting.")
+		                         : g_strdup_printf ("Waiting:%s", list->str);
+	} else {
+		KithFriendDecision stored;
+		gboolean accept = g_strcmp0 (request->type, "accept") == 0;
+		g_autofree gchar *jid = g_utf8_strdown (request->jid, -1);
+		if (!kith_store_get_friend (self->store, device_id, jid, &stored) ||
+		    stored != KITH_FRIEND_PENDING) {
+			text = g_strdup_printf ("No friend request from %s is waiting.", jid);
+		} else {
+			kith_identity_apply_decision (self, jid, accept ? KITH_DECISION_ACCEPT
+			                                                : KITH_DECISION_REFUSE);
+			text = g_strdup_printf ("%s %s.", accept ? "Accepted" : "Refused", jid);
+		}
+	}
+	kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
 }
 
 static void
@@ -454,8 +706,33 @@ kith_identity_run (KithIdentity *self, KithRequest *request)
 	case KITH_REQUEST_IQ_RESPONSE:
 		kith_identity_iq_response (self, request);
 		break;
+	case KITH_REQUEST_DECISION:
+		kith_identity_owner_decides (self, request);
+		break;
 	}
 	kith_request_free (request);
+}
+
+/* the owner's full JIDs, from its presence: a parent that is a person is asked there */
+static void
+kith_identity_track_owner (KithIdentity *self, xmpp_stanza_t *stanza)
+{
+	const char *from = xmpp_stanza_get_from (stanza);
+	const char *type = xmpp_stanza_get_type (stanza);
+	g_autofree gchar *bare = kith_jid_bare (from);
+	guint index;
+
+	if (self->owner == NULL || g_strcmp0 (xmpp_stanza_get_name (stanza), "presence") != 0 ||
+	    g_strcmp0 (bare, self->owner) != 0 || g_strcmp0 (bare, from) == 0)
+		return;
+	if (type == NULL) {
+		if (!g_ptr_array_find_with_equal_func (self->owner_resources, from, g_str_equal, NULL))
+			g_ptr_array_add (self->owner_resources, g_strdup (from));
+	} else if (g_strcmp0 (type, "unavailable") == 0 &&
+	           g_ptr_array_find_with_equal_func (self->owner_resources, from, g_str_equal,
+	                                             &index)) {
+		g_ptr_array_remove_index (self->owner_resources, index);
+	}
 }
 
 static void
@@ -465,6 +742,11 @@ kith_identity_stanza_cb (KithSession *session, xmpp_stanza_t *stanza, gpointer u
 	g_autoptr (GPtrArray) out = g_ptr_array_new ();
 	g_autoptr (GPtrArray) requests = g_ptr_array_new ();
 
+	kith_identity_track_owner (self, stanza);
+	if (self->parent != NULL && kith_parent_handle_stanza (self->parent, stanza))
+		return;
+	if (self->registry != NULL && kith_registry_handle_stanza (self->registry, stanza))
+		return;
 	kith_protocol_handle (&self->protocol, stanza, out, requests);
 	for (guint i = 0; i < out->len; i++)
 		kith_identity_send (self, g_ptr_array_index (out, i));
@@ -489,6 +771,11 @@ kith_identity_online_cb (KithSession *session, gpointer user_data)
 	kith_identity_send (self, iq);
 	kith_device_status_changed (self->device);
 	kith_identity_send (self, kith_identity_presence (self));
+	g_ptr_array_set_size (self->owner_resources, 0);
+	if (self->parent != NULL)
+		kith_parent_online (self->parent);
+	if (self->registry != NULL)
+		kith_registry_online (self->registry);
 	if (self->online != NULL)
 		self->online (self, self->online_data);
 }
@@ -528,11 +815,18 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, Kit
 	self->protocol.device = device;
 	self->protocol.bare_jid = kith_session_get_bare_jid (self->session);
 	self->protocol.domain = config->domain;
-	self->protocol.owner = config->owner[0] != '\0' ? config->owner : NULL;
+	self->iqs = g_hash_table_new (g_str_hash, g_str_equal);
+	self->owner_resources = g_ptr_array_new_with_free_func (g_free);
+	self->owner = config->owner[0] != '\0' ? g_strdup (config->owner) : NULL;
+	self->protocol.owner = self->owner;
 	self->protocol.is_trusted = kith_identity_is_trusted_cb;
 	self->protocol.user_data = self;
 	self->changed_id =
 	        g_signal_connect (device, "changed", G_CALLBACK (kith_identity_changed_cb), self);
+	if (config->policy == KITH_POLICY_PARENT)
+		self->parent = kith_parent_new (self);
+	if (config->registry[0] != '\0')
+		self->registry = kith_registry_new (self);
 	return self;
 }
 
@@ -543,18 +837,30 @@ kith_identity_free (KithIdentity *self)
 		return;
 	g_clear_signal_handler (&self->changed_id, self->device);
 	{
+		/* questions still open die with us (their user data is freed, no answer runs) */
+		g_autoptr (GList) iqs = g_hash_table_get_values (self->iqs);
+		g_hash_table_steal_all (self->iqs);
+		for (GList *l = iqs; l != NULL; l = l->next)
+			kith_pending_iq_free (l->data);
+	}
+	{
 		/* operations still in flight finish without us; queued ones just end */
 		g_autoptr (GList) ops = g_hash_table_get_keys (self->operations);
 		for (GList *l = ops; l != NULL; l = l->next) {
 			KithOperation *op = l->data;
 			op->identity = NULL;
-			if (op->timer_id != 0)
+			if (op->timer_id != 0 || op->asking_parent)
 				kith_operation_free (op);
 		}
 	}
 	g_hash_table_unref (self->reads);
 	g_hash_table_unref (self->operations);
 	g_free (self->roster_id);
+	g_hash_table_unref (self->iqs);
+	g_ptr_array_unref (self->owner_resources);
+	kith_parent_free (self->parent);
+	kith_registry_free (self->registry);
+	g_free (self->owner);
 	g_hash_table_unref (self->roster);
 	kith_session_free (self->session);
 	g_object_unref (self->device);
@@ -589,4 +895,77 @@ KithDevice *
 kith_identity_get_device (KithIdentity *self)
 {
 	return self->device;
+}
+
+KithStore *
+kith_identity_get_store (KithIdentity *self)
+{
+	return self->store;
+}
+
+KithConfig *
+kith_identity_get_config (KithIdentity *self)
+{
+	return self->config;
+}
+
+xmpp_ctx_t *
+kith_identity_get_ctx (KithIdentity *self)
+{
+	return kith_session_get_ctx (self->session);
+}
+
+const gchar *
+kith_identity_get_id (KithIdentity *self)
+{
+	return kith_device_get_id (self->device);
+}
+
+const gchar *
+kith_identity_get_bare_jid (KithIdentity *self)
+{
+	return kith_session_get_bare_jid (self->session);
+}
+
+const gchar *
+kith_identity_get_full_jid (KithIdentity *self)
+{
+	return kith_session_get_full_jid (self->session);
+}
+
+gboolean
+kith_identity_is_online (KithIdentity *self)
+{
+	return kith_session_is_online (self->session);
+}
+
+KithParent *
+kith_identity_get_parent (KithIdentity *self)
+{
+	return self->parent;
+}
+
+const gchar *
+kith_identity_get_owner (KithIdentity *self)
+{
+	return self->owner;
+}
+
+void
+kith_identity_set_owner (KithIdentity *self, const gchar *owner)
+{
+	/* the Owner of the configuration always stays */
+	if (self->config->owner[0] != '\0')
+		return;
+	g_free (self->owner);
+	self->owner = owner != NULL ? g_utf8_strdown (owner, -1) : NULL;
+	self->protocol.owner = self->owner;
+	g_ptr_array_set_size (self->owner_resources, 0);
+}
+
+const gchar *
+kith_identity_get_owner_resource (KithIdentity *self)
+{
+	return self->owner_resources->len > 0 ? g_ptr_array_index (self->owner_resources, 0)
+	                                      : NULL;
 }

@@ -265,3 +265,128 @@ kith_store_list_friends (KithStore *store, const gchar *device_id, KithFriendDec
 		g_ptr_array_add (jids, g_strdup ((const gchar *)sqlite3_column_text (stmt, 0)));
 	return jids;
 }
+
+/* the provisioning cache: the parent's answers, per device and exact question */
+
+gchar *
+kith_store_cache_get (KithStore *store, const gchar *device_id, const gchar *question)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store, "SELECT answer FROM provisioning_cache WHERE device_id = ? AND question = ?",
+		&error);
+	gchar *answer = NULL;
+
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return NULL;
+	}
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, question, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) == SQLITE_ROW)
+		answer = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+	return answer;
+}
+
+gboolean
+kith_store_cache_put (KithStore *store, const gchar *device_id, const gchar *question,
+		      const gchar *jid, const gchar *answer, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store,
+		"INSERT INTO provisioning_cache (device_id, question, jid, answer, used) "
+		"VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, question) DO UPDATE SET "
+		"answer = excluded.answer, used = excluded.used",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, question, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 3, jid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 4, answer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "save provisioning answer");
+	return TRUE;
+}
+
+/* jid NULL: every answer of the device */
+gboolean
+kith_store_cache_clear (KithStore *store, const gchar *device_id, const gchar *jid, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store,
+		jid != NULL ? "DELETE FROM provisioning_cache WHERE device_id = ? AND jid = ?"
+			    : "DELETE FROM provisioning_cache WHERE device_id = ?",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	if (jid != NULL)
+		sqlite3_bind_text (stmt, 2, jid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "clear provisioning answers");
+	return TRUE;
+}
+
+/* the registry state of a device: FALSE if none is stored */
+gboolean
+kith_store_get_registration (KithStore *store, const gchar *device_id, gchar **key, gchar **owner,
+			     gchar **state)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store, "SELECT key, owner, state FROM registry WHERE device_id = ?", &error);
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return FALSE;
+	}
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_ROW)
+		return FALSE;
+	if (key != NULL)
+		*key = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+	if (owner != NULL)
+		*owner = g_strdup ((const gchar *) sqlite3_column_text (stmt, 1));
+	if (state != NULL)
+		*state = g_strdup ((const gchar *) sqlite3_column_text (stmt, 2));
+	return TRUE;
+}
+
+gboolean
+kith_store_set_registration (KithStore *store, const gchar *device_id, const gchar *key,
+			     const gchar *owner, const gchar *state, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+		store,
+		"INSERT INTO registry (device_id, key, owner, state, updated) VALUES (?, ?, ?, ?, ?) "
+		"ON CONFLICT (device_id) DO UPDATE SET key = excluded.key, owner = excluded.owner, "
+		"state = excluded.state, updated = excluded.updated",
+		error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, key, -1, SQLITE_TRANSIENT);
+	if (owner != NULL)
+		sqlite3_bind_text (stmt, 3, owner, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null (stmt, 3);
+	sqlite3_bind_text (stmt, 4, state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "save registration");
+	return TRUE;
+}
+
+gboolean
+kith_store_clear_registration (KithStore *store, const gchar *device_id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt =
+	        kith_store_prepare (store, "DELETE FROM registry WHERE device_id = ?", error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "forget registration");
+	return TRUE;
+}

@@ -70,6 +70,8 @@ kith_sim_add_thermometer (KithSimDriver *self, guint index)
 	KithField *field;
 
 	kith_device_set_model (device, "kith sim thermometer");
+	kith_device_set_manufacturer (device, "kith.sim");
+	kith_device_set_class (device, "Thermometer");
 	field = kith_field_new ("Temperature", KITH_VALUE_NUMERIC, "°C");
 	field->decimals = 2;
 	field->status_decimals = 1;
@@ -99,6 +101,8 @@ kith_sim_add_relay (KithSimDriver *self, guint index)
 	KithField *field;
 
 	kith_device_set_model (device, "kith sim relay");
+	kith_device_set_manufacturer (device, "kith.sim");
+	kith_device_set_class (device, "Relay");
 	field = kith_field_new ("Relay", KITH_VALUE_BOOLEAN, NULL);
 	field->writable = TRUE;
 	field->in_status = TRUE;

@@ -28,6 +28,8 @@ kith_chat_help (KithDevice *device)
 		else
 			g_string_append_printf (text, "  set %s <value>\n", field->name);
 	}
+	g_string_append (text, "  pending, accept <jid>, refuse <jid> — the owner decides friend "
+	                       "requests\n");
 	g_string_append (text, "  help — this list");
 	return g_string_free (g_steal_pointer (&text), FALSE);
 }
@@ -138,6 +140,18 @@ kith_chat_handle (KithProtocol *protocol, xmpp_stanza_t *message, const gchar *b
 	if (g_ascii_strcasecmp (command, "get") == 0 || g_ascii_strcasecmp (command, "read") == 0 ||
 	    g_ascii_strcasecmp (command, "status") == 0) {
 		g_ptr_array_add (requests, kith_chat_request (message, KITH_REQUEST_READ));
+		g_ptr_array_unref (nonempty);
+		return NULL;
+	}
+	if (g_ascii_strcasecmp (command, "pending") == 0 ||
+	    ((g_ascii_strcasecmp (command, "accept") == 0 ||
+	      g_ascii_strcasecmp (command, "refuse") == 0) &&
+	     nonempty->len > 2)) {
+		/* the owner decides waiting friend requests; the identity checks who asks */
+		KithRequest *request = kith_chat_request (message, KITH_REQUEST_DECISION);
+		request->type = g_ascii_strdown (command, -1);
+		request->jid = g_strdup (g_ptr_array_index (nonempty, 1));
+		g_ptr_array_add (requests, request);
 		g_ptr_array_unref (nonempty);
 		return NULL;
 	}

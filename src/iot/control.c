@@ -171,6 +171,13 @@ kith_control_parse_set (KithProtocol *protocol, xmpp_stanza_t *carrier, xmpp_sta
 		if (!xmpp_stanza_is_tag (child))
 			continue;
 		if (g_strcmp0 (element, "node") == 0) {
+			const char *node_id = xmpp_stanza_get_attribute (child, "nodeId");
+			if (node_id != NULL) {
+				if (request->node_ids == NULL)
+					request->node_ids = g_ptr_array_new_with_free_func (g_free);
+				if (request->node_ids->len < KITH_MAX_PARAMETERS)
+					g_ptr_array_add (request->node_ids, g_strdup (node_id));
+			}
 			any_node = TRUE;
 			this_node |= g_strcmp0 (xmpp_stanza_get_attribute (child, "nodeId"),
 			                        device_id) == 0;
@@ -212,6 +219,13 @@ xmpp_stanza_t *
 kith_control_set_response (KithProtocol *protocol, const KithRequest *request)
 {
 	xmpp_stanza_t *iq = kith_protocol_request_result (protocol, request);
-	kith_stanza_add_element (iq, "setResponse", KITH_NS_CONTROL);
+	xmpp_stanza_t *response = kith_stanza_add_element (iq, "setResponse", KITH_NS_CONTROL);
+
+	/* XEP-0325 §3.5: a restricted set names what was actually done */
+	for (guint i = 0; request->restricted && i < request->params->len; i++) {
+		KithParam *param = g_ptr_array_index (request->params, i);
+		xmpp_stanza_set_attribute (kith_stanza_add_element (response, "parameter", NULL),
+		                           "name", param->name);
+	}
 	return iq;
 }

@@ -7,11 +7,17 @@
 
 #include "iot/stanza.h"
 
+const gchar *const kith_request_token_names[3] = { "serviceToken", "deviceToken", "userToken" };
+
 void
 kith_request_free (KithRequest *request)
 {
 	if (request == NULL)
 		return;
+	if (request->node_ids != NULL)
+		g_ptr_array_unref (request->node_ids);
+	for (guint i = 0; i < G_N_ELEMENTS (request->tokens); i++)
+		g_free (request->tokens[i]);
 	g_free (request->from);
 	g_free (request->to);
 	g_free (request->id);

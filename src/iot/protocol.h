@@ -21,6 +21,7 @@ typedef enum {
 	KITH_REQUEST_SUBSCRIPTION, /* presence subscribe/subscribed/unsubscribe/unsubscribed */
 	KITH_REQUEST_ROSTER,       /* roster push or roster result from the server */
 	KITH_REQUEST_IQ_RESPONSE,  /* result/error to an IQ the gateway sent */
+	KITH_REQUEST_DECISION,     /* the owner's chat: pending / accept JID / refuse JID */
 } KithRequestKind;
 
 typedef enum {
@@ -50,9 +51,12 @@ typedef struct {
 	gchar *seqnr; /* echoed byte for byte */
 	KithReadFlags flags;
 	GPtrArray *field_names; /* NULL = every field */
+	GPtrArray *node_ids;    /* <node nodeId> of the request, NULL if none */
+	gchar *tokens[3];       /* serviceToken, deviceToken, userToken, copied to the parent */
 	gint64 when;            /* g_get_real_time () units; 0 = now */
 	/* write */
 	GPtrArray *params; /* KithParam */
+	gboolean restricted; /* the parent allowed only params: setResponse lists them */
 	/* subscription: presence type; roster: item jid, subscription, ask */
 	gchar *type;
 	gchar *jid;
@@ -65,6 +69,9 @@ typedef struct {
 
 void kith_request_free (KithRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithRequest, kith_request_free)
+
+/* the XEP-0324 token attributes, in KithRequest.tokens order */
+extern const gchar *const kith_request_token_names[3];
 
 /* what the protocol layer needs to know about the device and its friends */
 typedef struct {

@@ -98,9 +98,16 @@ kith_sensordata_parse_children (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_
 		if (!xmpp_stanza_is_tag (child))
 			continue;
 		if (g_strcmp0 (name, "node") == 0) {
+			const char *node_id = xmpp_stanza_get_attribute (child, "nodeId");
 			any_node = TRUE;
-			if (g_strcmp0 (xmpp_stanza_get_attribute (child, "nodeId"), device_id) == 0)
+			if (g_strcmp0 (node_id, device_id) == 0)
 				this_node = TRUE;
+			if (node_id != NULL) {
+				if (request->node_ids == NULL)
+					request->node_ids = g_ptr_array_new_with_free_func (g_free);
+				if (request->node_ids->len < KITH_MAX_FIELD_FILTER)
+					g_ptr_array_add (request->node_ids, g_strdup (node_id));
+			}
 		} else if (g_strcmp0 (name, "field") == 0) {
 			const char *field = xmpp_stanza_get_attribute (child, "name");
 			if (field == NULL)
@@ -142,6 +149,8 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 		return NULL;
 	}
 	request->seqnr = g_strdup (seqnr);
+	for (guint i = 0; i < G_N_ELEMENTS (request->tokens); i++)
+		request->tokens[i] = g_strdup (xmpp_stanza_get_attribute (req, kith_request_token_names[i]));
 	for (guint i = 0; i < G_N_ELEMENTS (kith_read_flag_names); i++) {
 		const char *value = xmpp_stanza_get_attribute (req, kith_read_flag_names[i].name);
 		gboolean set = FALSE;

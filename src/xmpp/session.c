@@ -79,6 +79,10 @@ kith_session_log_cb (void *userdata, xmpp_log_level_t level, const char *area, c
 	if (level == XMPP_LEVEL_DEBUG && g_str_has_prefix (msg, "SASL") &&
 	    strstr (msg, "auth failed") != NULL)
 		self->auth_failed = TRUE;
+	/* the only sign of a stanza received before authentication (no handler sees those):
+	 * it may have queued a reply that the dispatch must still write */
+	if (level == XMPP_LEVEL_DEBUG && self->source != NULL && g_str_has_prefix (msg, "RECV:"))
+		kith_xmpp_source_count_rx (self->source);
 	switch (level) {
 	case XMPP_LEVEL_ERROR:
 		g_message ("%s: libstrophe %s: %s", self->bare_jid, area, msg);

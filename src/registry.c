@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "registry.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <sys/random.h>
+
+#include "discover.h"
+#include "iot/stanza.h"
+#include "parent.h"
+
+#define KITH_NS_DISCOVERY "urn:xmpp:iot:discovery"
+#define KITH_REGISTRY_TIMEOUT_MS 15000
+#define KITH_REGISTRY_VERSION "0.1"
+
+#define KITH_REGISTRY_UNREGISTERED "unregistered"
+#define KITH_REGISTRY_REGISTERED "registered"
+#define KITH_REGISTRY_CLAIMED "claimed"
+#define KITH_REGISTRY_REMOVED "removed"
+
+struct _KithRegistry {
+	KithIdentity *identity;
+	gchar *jid; /* the registry: configured or discovered */
+	gboolean discovering;
+};
+
+typedef struct {
+	const gchar *name;
+	const gchar *value;
+	gboolean numeric;
+} KithTag;
+
+static const gchar *
+kith_registry_device_id (KithRegistry *self)
+{
+	return kith_identity_get_id (self->identity);
+}
+
+gchar *
+kith_registry_ensure_key (KithStore *store, const gchar *device_id, GError **error)
+{
+	g_autofree gchar *key = NULL;
+	guint8 bytes[16];
+	gsize filled = 0;
+
+	if (kith_store_get_registration (store, device_id, &key, NULL, NULL) && key != NULL)
+		return g_steal_pointer (&key);
+	while (filled < sizeof bytes) {
+		ssize_t n = getrandom (bytes + filled, sizeof bytes - filled, 0);
+		if (n > 0)
+			filled += (gsize) n;
+		else if (errno != EINTR) {
+			g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+			             "no random numbers for a KEY: %s", g_strerror (errno));
+			return NULL;
+		}
+	}
+	key = g_malloc0 (sizeof bytes * 2 + 1);
+	for (guint i = 0; i < sizeof bytes; i++)
+		g_snprintf (key + 2 * i, 3, "%02x", bytes[i]);
+	if (!kith_store_set_registration (store, device_id, key, NULL, KITH_REGISTRY_UNREGISTERED,
+	                                  error))
+		return NULL;
+	return g_steal_pointer (&key);
+}
+
+/* the meta tags a device registers with; NULL values are left out */
+static guint
+kith_registry_tags (KithDevice *device, const gchar *key, KithTag *tags)
+{
+	guint n = 0;
+	const KithTag all[] = {
+		{ "SN", kith_device_get_id (device), FALSE },
+		{ "MAN", kith_device_get_manufacturer (device), FALSE },
+		{ "MODEL", kith_device_get_model (device), FALSE },
+		{ "CLASS", kith_device_get_class (device), FALSE },
+		{ "V", KITH_REGISTRY_VERSION, TRUE },
+		{ "KEY", key, FALSE },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
+		if (all[i].value != NULL && all[i].value[0] != '\0')
+			tags[n++] = all[i];
+	}
+	return n;
+}
+
+gchar *
+kith_registry_uri (KithDevice *device, const gchar *key, const gchar *registry)
+{
+	KithTag tags[8];
+	guint n = kith_registry_tags (device, key, tags);
+	g_autoptr(GString) uri = g_string_new ("iotdisco:");
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree gchar *value = g_uri_escape_string (tags[i].value, NULL, FALSE);
+		g_string_append_printf (uri, "%s%s%s=%s", i > 0 ? ";" : "", tags[i].numeric ? "#" : "",
+		                        tags[i].name, value);
+	}
+	if (registry != NULL && registry[0] != '\0' && g_strcmp0 (registry, "discover") != 0) {
+		g_autofree gchar *value = g_uri_escape_string (registry, NULL, FALSE);
+		g_string_append_printf (uri, ";R=%s", value);
+	}
+	return g_string_free (g_steal_pointer (&uri), FALSE);
+}
+
+KithRegistry *
+kith_registry_new (KithIdentity *identity)
+{
+	KithRegistry *self = g_new0 (KithRegistry, 1);
+	KithConfig *config = kith_identity_get_config (identity);
+	g_autofree gchar *owner = NULL;
+
+	self->identity = identity;
+	if (g_strcmp0 (config->registry, "discover") != 0)
+		self->jid = g_strdup (config->registry);
+	/* a claimed device knows its owner from the last run */
+	if (kith_store_get_registration (kith_identity_get_store (identity),
+	                                 kith_identity_get_id (identity), NULL, &owner, NULL) &&
+	    owner != NULL)
+		kith_identity_set_owner (identity, owner);
+	return self;
+}
+
+void
+kith_registry_free (KithRegistry *self)
+{
+	if (self == NULL)
+		return;
+	g_free (self->jid);
+	g_free (self);
+}
+
+static void
+kith_registry_save (KithRegistry *self, const gchar *key, const gchar *owner, const gchar *state)
+{
+	g_autoptr(GError) error = NULL;
+	if (!kith_store_set_registration (kith_identity_get_store (self->identity),
+	                                  kith_registry_device_id (self), key, owner, state, &error))
+		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
+}
+
+/* claimed: the owner is stored, trusted, pre-approved and asked for friendship */
+static void
+kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
+{
+	g_autofree gchar *owner = kith_jid_bare (owner_jid);
+	g_autofree gchar *key = NULL;
+	KithParent *parent = kith_identity_get_parent (self->identity);
+
+	kith_store_get_registration (kith_identity_get_store (self->identity),
+	                             kith_registry_device_id (self), &key, NULL, NULL);
+	kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_CLAIMED);
+	kith_identity_set_owner (self->identity, owner);
+	/* a new trust relationship: what an earlier parent said no longer holds */
+	if (parent != NULL)
+		kith_parent_clear_cache (parent);
+	kith_identity_befriend (self->identity, owner);
+	g_message ("%s: claimed by %s", kith_registry_device_id (self), owner);
+}
+
+static void
+kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+{
+	KithRegistry *self = user_data;
+	xmpp_stanza_t *claimed;
+	g_autofree gchar *key = NULL;
+
+	if (reply == NULL || g_strcmp0 (xmpp_stanza_get_type (reply), "result") != 0) {
+		g_message ("%s: the thing registry %s did not accept the registration",
+		           kith_registry_device_id (self), self->jid);
+		return;
+	}
+	claimed = xmpp_stanza_get_child_by_name_and_ns (reply, "claimed", KITH_NS_DISCOVERY);
+	if (claimed != NULL && xmpp_stanza_get_attribute (claimed, "jid") != NULL) {
+		kith_registry_claimed (self, xmpp_stanza_get_attribute (claimed, "jid"));
+		return;
+	}
+	kith_store_get_registration (kith_identity_get_store (identity),
+	                             kith_registry_device_id (self), &key, NULL, NULL);
+	kith_registry_save (self, key, NULL, KITH_REGISTRY_REGISTERED);
+	g_info ("%s: registered with %s", kith_registry_device_id (self), self->jid);
+}
+
+static void
+kith_registry_register (KithRegistry *self)
+{
+	KithIdentity *identity = self->identity;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *key = kith_registry_ensure_key (kith_identity_get_store (identity),
+	                                                  kith_registry_device_id (self), &error);
+	xmpp_stanza_t *iq, *element;
+	KithTag tags[8];
+	guint n;
+
+	if (key == NULL) {
+		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
+		return;
+	}
+	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
+	xmpp_stanza_set_to (iq, self->jid);
+	element = kith_stanza_add_element (iq, "register", KITH_NS_DISCOVERY);
+	n = kith_registry_tags (kith_identity_get_device (identity), key, tags);
+	for (guint i = 0; i < n; i++) {
+		xmpp_stanza_t *tag = kith_stanza_add_element (element, tags[i].numeric ? "num" : "str",
+		                                              NULL);
+		xmpp_stanza_set_attribute (tag, "name", tags[i].name);
+		xmpp_stanza_set_attribute (tag, "value", tags[i].value);
+	}
+	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_register_cb, self,
+	                       NULL);
+}
+
+static void
+kith_registry_discovered_cb (KithIdentity *identity, const gchar *jid, gpointer user_data)
+{
+	KithRegistry *self = user_data;
+
+	self->discovering = FALSE;
+	if (jid == NULL) {
+		g_info ("%s: no thing registry on %s", kith_registry_device_id (self),
+		        kith_identity_get_config (identity)->domain);
+		return;
+	}
+	self->jid = g_strdup (jid);
+	g_message ("%s: thing registry found: %s", kith_registry_device_id (self), jid);
+	kith_registry_online (self);
+}
+
+void
+kith_registry_online (KithRegistry *self)
+{
+	g_autofree gchar *state = NULL;
+
+	if (self->jid == NULL) {
+		if (!self->discovering) {
+			self->discovering = TRUE;
+			kith_discover_service (self->identity, KITH_NS_DISCOVERY,
+			                       kith_registry_discovered_cb, self);
+		}
+		return;
+	}
+	/* a claimed device does not register again until it is disowned */
+	if (kith_store_get_registration (kith_identity_get_store (self->identity),
+	                                 kith_registry_device_id (self), NULL, NULL, &state) &&
+	    (g_strcmp0 (state, KITH_REGISTRY_CLAIMED) == 0 ||
+	     g_strcmp0 (state, KITH_REGISTRY_REMOVED) == 0))
+		return;
+	kith_registry_register (self);
+}
+
+static void
+kith_registry_disowned (KithRegistry *self)
+{
+	KithStore *store = kith_identity_get_store (self->identity);
+	g_autofree gchar *owner = g_strdup (kith_identity_get_owner (self->identity));
+	KithParent *parent = kith_identity_get_parent (self->identity);
+	g_autofree gchar *key = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_message ("%s: disowned by %s", kith_registry_device_id (self),
+	           owner != NULL ? owner : "its owner");
+	if (owner != NULL && g_strcmp0 (owner, kith_identity_get_config (self->identity)->owner) != 0)
+		kith_identity_unfriend (self->identity, owner);
+	kith_identity_set_owner (self->identity, NULL);
+	if (parent != NULL)
+		kith_parent_clear_cache (parent);
+	/* a new KEY: whoever saw the old commissioning code cannot claim the device again */
+	if (!kith_store_clear_registration (store, kith_registry_device_id (self), &error)) {
+		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
+		return;
+	}
+	key = kith_registry_ensure_key (store, kith_registry_device_id (self), &error);
+	if (key == NULL) {
+		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
+		return;
+	}
+	kith_registry_register (self);
+}
+
+gboolean
+kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
+{
+	xmpp_stanza_t *element = xmpp_stanza_get_child_by_ns (stanza, KITH_NS_DISCOVERY);
+	xmpp_ctx_t *ctx = kith_identity_get_ctx (self->identity);
+	g_autofree gchar *from = kith_jid_bare (xmpp_stanza_get_from (stanza));
+	const char *name;
+
+	if (element == NULL || g_strcmp0 (xmpp_stanza_get_name (stanza), "iq") != 0 ||
+	    g_strcmp0 (xmpp_stanza_get_type (stanza), "set") != 0 ||
+	    xmpp_stanza_get_id (stanza) == NULL)
+		return FALSE;
+	name = xmpp_stanza_get_name (element);
+	if (g_strcmp0 (name, "claimed") != 0 && g_strcmp0 (name, "disowned") != 0 &&
+	    g_strcmp0 (name, "removed") != 0)
+		return FALSE;
+	if (self->jid == NULL || g_strcmp0 (from, self->jid) != 0) {
+		kith_identity_send (self->identity,
+		                    kith_stanza_error (ctx, stanza, "cancel", "forbidden",
+		                                       "only the thing registry may do this", NULL));
+		return TRUE;
+	}
+	/* acknowledge first: a registry waits for it before it changes its record */
+	kith_identity_send (self->identity, kith_stanza_iq_result (ctx, stanza));
+	if (g_strcmp0 (name, "claimed") == 0) {
+		const char *owner = xmpp_stanza_get_attribute (element, "jid");
+		if (owner != NULL)
+			kith_registry_claimed (self, owner);
+	} else if (g_strcmp0 (name, "disowned") == 0) {
+		kith_registry_disowned (self);
+	} else {
+		g_autofree gchar *key = NULL;
+		g_autofree gchar *owner = NULL;
+		kith_store_get_registration (kith_identity_get_store (self->identity),
+		                             kith_registry_device_id (self), &key, &owner, NULL);
+		kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_REMOVED);
+		g_message ("%s: removed from the thing registry by its owner",
+		           kith_registry_device_id (self));
+	}
+	return TRUE;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <strophe.h>
+
+#include "device.h"
+#include "identity.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * A device's life in a thing registry (XEP-0347): it registers itself unclaimed with its meta
+ * tags and a random KEY; its owner claims it (scanning the commissioning URI as a QR code);
+ * the owner is then befriended and trusted; disowned, it gets a new KEY and registers again.
+ */
+
+KithRegistry *kith_registry_new (KithIdentity *identity);
+void kith_registry_free (KithRegistry *self);
+void kith_registry_online (KithRegistry *self);
+/* claimed / disowned / removed pushes; TRUE if the stanza was for the registry logic */
+gboolean kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza);
+
+/* the device's KEY, made and stored on first use */
+gchar *kith_registry_ensure_key (KithStore *store, const gchar *device_id, GError **error);
+/* the commissioning URI: iotdisco:SN=…;MAN=…;MODEL=…;CLASS=…;#V=…;KEY=…[;R=registry] */
+gchar *kith_registry_uri (KithDevice *device, const gchar *key, const gchar *registry);
+
+G_END_DECLS
