@@ -8,7 +8,7 @@
 # shellcheck disable=SC2034
 KITH_BUILD_PACKAGES=(
 	meson ninja-build pkg-config gcc libc6-dev
-	libglib2.0-dev libstrophe-dev libsqlite3-dev libjson-glib-dev libqrencode-dev
+	libglib2.0-dev libstrophe-dev libsqlite3-dev libjson-glib-dev libqrencode-dev libpng-dev
 	prosody python3-slixmpp python3-lxml openssl ca-certificates
 )
 # and on top of those, what the test suites use

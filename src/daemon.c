@@ -144,6 +144,18 @@ kith_daemon_online_cb (KithIdentity *identity, gpointer user_data)
 		           (g_get_monotonic_time () - self->started) / 1000.0);
 }
 
+GPtrArray *
+kith_daemon_get_devices (KithDaemon *self)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
+	for (guint i = 0; i < self->drivers->len; i++) {
+		GPtrArray *devices = kith_driver_get_devices (g_ptr_array_index (self->drivers, i));
+		for (guint j = 0; j < devices->len; j++)
+			g_ptr_array_add (all, g_object_ref (g_ptr_array_index (devices, j)));
+	}
+	return all;
+}
+
 gboolean
 kith_daemon_start (KithDaemon *self, GError **error)
 {

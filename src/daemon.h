@@ -19,6 +19,8 @@ gboolean kith_daemon_start (KithDaemon *self, GError **error);
 /* says goodbye for every device, then calls done (at the latest after a few seconds) */
 void kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data);
 guint kith_daemon_get_device_count (KithDaemon *self);
+/* every device of every bus (KithDevice, new array with references) */
+GPtrArray *kith_daemon_get_devices (KithDaemon *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithDaemon, kith_daemon_free)
 

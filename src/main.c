@@ -2,14 +2,20 @@
 #define G_LOG_DOMAIN "kith"
 
 #include <glib-unix.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 
+#include "commissioning.h"
 #include "config.h"
 #include "daemon.h"
+#include "device.h"
+#include "registry.h"
+#include "store.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -51,11 +57,71 @@ kith_main_clamp_files (void)
 	}
 }
 
+/* prints each device's commissioning URI (and QR code): what an owner scans to claim it */
+static int
+kith_main_commissioning (KithConfig *config, KithDaemon *daemon, const gchar *only, gboolean qr,
+                         const gchar *png_dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(KithStore) store = kith_store_open (config->state_directory, &error);
+	g_autoptr(GPtrArray) devices = kith_daemon_get_devices (daemon);
+	guint shown = 0;
+
+	if (store == NULL) {
+		g_printerr ("kithd: %s\n", error->message);
+		return 1;
+	}
+	if (png_dir != NULL && g_mkdir_with_parents (png_dir, 0755) != 0) {
+		g_printerr ("kithd: cannot create %s: %s\n", png_dir, g_strerror (errno));
+		return 1;
+	}
+	for (guint i = 0; i < devices->len; i++) {
+		KithDevice *device = g_ptr_array_index (devices, i);
+		const gchar *id = kith_device_get_id (device);
+		g_autofree gchar *key = NULL;
+		g_autofree gchar *uri = NULL;
+
+		if (only != NULL && g_strcmp0 (only, id) != 0)
+			continue;
+		key = kith_registry_ensure_key (store, id, &error);
+		if (key == NULL) {
+			g_printerr ("kithd: %s: %s\n", id, error->message);
+			return 1;
+		}
+		uri = kith_registry_uri (device, key, config->registry);
+		g_print ("%s %s\n", id, uri);
+		shown++;
+		if (qr) {
+			g_autofree gchar *drawing = kith_qr_render_text (uri, &error);
+			if (drawing == NULL) {
+				g_printerr ("kithd: %s\n", error->message);
+				return 1;
+			}
+			g_print ("%s\n", drawing);
+		}
+		if (png_dir != NULL) {
+			g_autofree gchar *name = g_strconcat (id, ".png", NULL);
+			g_autofree gchar *path = g_build_filename (png_dir, name, NULL);
+			if (!kith_qr_write_png (uri, path, 8, &error)) {
+				g_printerr ("kithd: %s\n", error->message);
+				return 1;
+			}
+		}
+	}
+	if (only != NULL && shown == 0) {
+		g_printerr ("kithd: no device %s in %s\n", only, config->path);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main (int argc, char *argv[])
 {
 	g_autofree gchar *config_path = NULL;
-	gboolean version = FALSE, check = FALSE;
+	gboolean version = FALSE, check = FALSE, commissioning = FALSE, qr = FALSE;
+	g_autofree gchar *device = NULL;
+	g_autofree gchar *png_dir = NULL;
 	g_autoptr (GError) error = NULL;
 	g_autoptr (GOptionContext) context =
 	        g_option_context_new ("- every device its own XMPP identity");
@@ -70,6 +136,14 @@ main (int argc, char *argv[])
 		  "Validate the configuration, print the buses and devices, and exit", NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
 		  NULL },
+		{ "commissioning", 0, 0, G_OPTION_ARG_NONE, &commissioning,
+		  "Print each device's commissioning URI (iotdisco:) for its owner to claim it, and exit",
+		  NULL },
+		{ "device", 'd', 0, G_OPTION_ARG_STRING, &device,
+		  "With --commissioning: only this device", "ID" },
+		{ "qr", 0, 0, G_OPTION_ARG_NONE, &qr, "With --commissioning: draw QR codes", NULL },
+		{ "qr-png", 0, 0, G_OPTION_ARG_FILENAME, &png_dir,
+		  "With --commissioning: write DIR/<device-id>.png QR codes", "DIR" },
 		{ NULL },
 	};
 
@@ -96,6 +170,8 @@ main (int argc, char *argv[])
 		g_printerr ("kithd: %s\n", error->message);
 		return 1;
 	}
+	if (commissioning)
+		return kith_main_commissioning (config, daemon, device, qr, png_dir);
 	if (check) {
 		g_autoptr (GString) out = g_string_new (NULL);
 		kith_daemon_describe (daemon, out);

@@ -27,7 +27,21 @@ static const gchar *kith_store_schema =
         "  decision TEXT NOT NULL,"
         "  updated INTEGER NOT NULL,"
         "  PRIMARY KEY (device_id, jid));"
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1');";
+        "CREATE TABLE IF NOT EXISTS provisioning_cache ("
+        "  device_id TEXT NOT NULL,"
+        "  question TEXT NOT NULL,"
+        "  jid TEXT NOT NULL,"
+        "  answer TEXT NOT NULL,"
+        "  used INTEGER NOT NULL,"
+        "  PRIMARY KEY (device_id, question));"
+        "CREATE TABLE IF NOT EXISTS registry ("
+        "  device_id TEXT PRIMARY KEY,"
+        "  key TEXT NOT NULL,"
+        "  owner TEXT,"
+        "  state TEXT NOT NULL,"
+        "  updated INTEGER NOT NULL);"
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');"
+        "UPDATE meta SET value = '2' WHERE key = 'schema';";
 
 static gboolean
 kith_store_fail (KithStore *store, GError **error, const gchar *what)
