@@ -15,7 +15,7 @@ KITH_BUILD_PACKAGES=(
 # shellcheck disable=SC2034
 KITH_TEST_PACKAGES=(
 	"${KITH_BUILD_PACKAGES[@]}"
-	sqlite3 valgrind
+	sqlite3 valgrind zbar-tools
 )
 
 kith_log() {
