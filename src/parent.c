@@ -410,8 +410,12 @@ kith_parent_retry_cb (gpointer user_data)
 	self->retry_s = MIN (self->retry_s * 2, KITH_PARENT_RETRY_MAX_S);
 	for (GList *l = jids; l != NULL; l = l->next) {
 		g_autofree gchar *jid = g_strdup (l->data);
+		KithDecision decision;
 		g_hash_table_remove (self->waiting, jid);
-		(void) kith_parent_is_friend (self, jid);
+		decision = kith_parent_is_friend (self, jid);
+		/* answered from the cache meanwhile (a recommendation, another question) */
+		if (decision != KITH_DECISION_PENDING)
+			kith_identity_decide (self->identity, jid, decision);
 	}
 	return G_SOURCE_REMOVE;
 }
