@@ -483,6 +483,12 @@ kith_parent_recommendation (KithParent *self, xmpp_stanza_t *element)
 	g_autofree gchar *jid = kith_jid_bare (xmpp_stanza_get_attribute (element, "jid"));
 	g_autoptr(GError) error = NULL;
 
+	if (g_strcmp0 (name, "clearCache") == 0) {
+		kith_parent_clear_cache (self);
+		g_message ("%s: provisioning answers cleared by the provisioning server",
+		           kith_parent_device_id (self));
+		return;
+	}
 	if (jid == NULL)
 		return;
 	if (g_ascii_strcasecmp (name, "friend") == 0) {
@@ -504,8 +510,6 @@ kith_parent_recommendation (KithParent *self, xmpp_stanza_t *element)
 		                             kith_parent_device_id (self), jid, &error))
 			g_warning ("%s: %s", kith_parent_device_id (self), error->message);
 		kith_identity_unfriend (self->identity, jid);
-	} else if (g_strcmp0 (name, "clearCache") == 0) {
-		kith_parent_clear_cache (self);
 	}
 }
 

@@ -32,12 +32,14 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'peers'))
 
 from peer import (NS, Inbox, Peer, PeerError, bare, error_of,  # noqa: E402
                   jid_matches, kind, match, ptype, to_string)
+from component import Component  # noqa: E402
 
 __all__ = ['NS', 'Peer', 'PeerError', 'Prosody', 'Kithd', 'World',
            'KithTestCase', 'bare', 'error_of', 'kind', 'match', 'ptype',
            'to_string', 'befriend', 'req_xml', 'readout_raw',
            'collect_readout', 'readout_part', 'fields_of', 'parse_utc',
-           'main', 'Inbox', 'jid_matches']
+           'main', 'Inbox', 'jid_matches', 'Component', 'query_db',
+           'kithd_binary']
 
 DOMAIN = 'localhost'
 RESOURCE = 'kith'
@@ -137,8 +139,9 @@ allow_registration = true
 min_seconds_between_registrations = 0
 storage = "{storage}"
 {tls}
+{component_ports}
 VirtualHost "{domain}"
-'''
+{components}'''
 
 TLS_ON = '''c2s_require_encryption = true
 ssl = {{ key = "{key}"; certificate = "{cert}" }}'''
@@ -157,10 +160,23 @@ class Prosody:
     domain = DOMAIN
     host = '127.0.0.1'
 
-    def __init__(self, tmpdir, tls=True, storage='memory'):
+    def __init__(self, tmpdir, tls=True, storage='memory', components=()):
         self.dir = os.path.join(tmpdir, 'prosody')
         os.makedirs(os.path.join(self.dir, 'data'), exist_ok=True)
         self.port = free_port()
+        # XEP-0114 components <name>.localhost (the parent, the registry,
+        # ...), all on one free component port with one secret
+        self.components = tuple(components)
+        self.component_port = free_port() if self.components else None
+        self.component_secret = 'kith-component-secret'
+        component_ports = ''
+        if self.components:
+            component_ports = (f'component_ports = {{ {self.component_port} }}\n'
+                               'component_interfaces = { "127.0.0.1" }')
+        component_lines = ''.join(
+            f'Component "{self.component_jid(name)}"\n'
+            f'    component_secret = "{self.component_secret}"\n'
+            for name in self.components)
         self.tls = tls
         self.storage = storage
         self.ca_file = None
@@ -175,7 +191,8 @@ class Prosody:
                 run_as_root='run_as_root = true' if os.geteuid() == 0 else '',
                 dir=self.dir, port=self.port, storage=storage, tls=tls_text,
                 no_tls='' if tls else '"tls"',
-                domain=self.domain))
+                domain=self.domain, component_ports=component_ports,
+                components=component_lines))
         self.proc = None
         self.start()
 
@@ -187,7 +204,9 @@ class Prosody:
         out.close()
         _processes.append(self.proc)
         deadline = time.monotonic() + timeout
-        while not port_accepts(self.port):
+        while not (port_accepts(self.port) and
+                   (self.component_port is None or
+                    port_accepts(self.component_port))):
             if self.proc.poll() is not None:
                 raise RuntimeError(f'prosody exited ({self.proc.returncode})'
                                    f':\n{tail(self.log)}')
@@ -206,6 +225,10 @@ class Prosody:
     def restart(self):
         self.stop()
         self.start()
+
+    def component_jid(self, name):
+        """'prov' -> 'prov.localhost'"""
+        return f'{name}.{self.domain}'
 
     def prosodyctl(self, *args):
         return subprocess.run(['prosodyctl', '--config', self.config, *args],
@@ -277,6 +300,7 @@ class Prosody:
 def kithd_binary():
     path = os.environ.get('KITHD') or os.path.join(REPO, 'build', 'src',
                                                    'kithd')
+    path = os.path.abspath(path)  # kithd runs with its own cwd
     if not os.access(path, os.X_OK):
         raise FileNotFoundError(f'kithd binary not found at {path} '
                                 '(build it or set KITHD)')
@@ -381,6 +405,30 @@ class Kithd:
             raise AssertionError('sanitizer report from kithd:\n'
                                  + text[max(0, found.start() - 200):][:6000])
 
+    def commissioning(self, *args, check=True):
+        """`kithd --config F --commissioning ARGS`: {device id: URI} of its
+        `<device-id> iotdisco:...` lines (CompletedProcess if check=False)."""
+        env = dict(os.environ)
+        env.pop('STATE_DIRECTORY', None)
+        env.update(self.extra_env)
+        res = subprocess.run([kithd_binary(), '--config', self.config,
+                              '--commissioning', *args], env=env,
+                             capture_output=True, text=True, timeout=30)
+        if not check:
+            return res
+        if res.returncode != 0:
+            raise AssertionError(f'kithd --commissioning exited '
+                                 f'{res.returncode}: {res.stderr}')
+        uris = {}
+        for line in res.stdout.splitlines():
+            device, _, uri = line.partition(' ')
+            if uri.startswith('iotdisco:'):
+                uris[device] = uri.strip()
+        return uris
+
+    def query_db(self, sql, args=()):
+        return query_db(self.db, sql, args)
+
     def kill9(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
@@ -448,18 +496,38 @@ class World:
     """One temp dir with a Prosody, (optionally) a kithd, and peers."""
 
     def __init__(self, storage='memory', tls=True, start_kithd=True,
-                 **kithd_args):
+                 components=None, **kithd_args):
+        """components: {name: Component subclass (or None: declared in
+        Prosody only)}; each is connected as <name>.localhost before kithd
+        starts and is then world.components[name]."""
+        if components is not None and not isinstance(components, dict):
+            components = {name: None for name in components}
         self.tmp = tempfile.mkdtemp(prefix='kith-it-')
         self.peers = []
+        self.components = {}
         self.prosody = None
         self.kithd = None
         try:
-            self.prosody = Prosody(self.tmp, tls=tls, storage=storage)
+            self.prosody = Prosody(self.tmp, tls=tls, storage=storage,
+                                   components=tuple(components or ()))
+            for name, cls in (components or {}).items():
+                if cls is not None:
+                    self.component(name, cls)
             if start_kithd:
                 self.kithd = Kithd(self.prosody, self.tmp, **kithd_args)
         except BaseException:
             self.close()
             raise
+
+    def component(self, name, cls=Component, **kwargs):
+        """Connect a component <name>.localhost (declared in Prosody)."""
+        if name not in self.prosody.components:
+            raise ValueError(f'{name} is not a component of this Prosody')
+        comp = cls(self.prosody.host, self.prosody.component_port,
+                   self.prosody.component_jid(name),
+                   self.prosody.component_secret, **kwargs)
+        self.components[name] = comp
+        return comp
 
     def peer(self, user, password=None, **kwargs):
         p = self.prosody.peer(user, password, **kwargs)
@@ -474,6 +542,9 @@ class World:
         if self.prosody is not None:
             out.write(f'----- prosody log ({self.prosody.log}) -----\n')
             out.write(tail(self.prosody.log, lines // 2))
+        for name, comp in self.components.items():
+            out.write(f'----- component {comp.jid} (last stanzas) -----\n')
+            out.write(comp.traffic_tail(lines // 3))
         out.flush()
 
     def close(self):
@@ -483,6 +554,11 @@ class World:
             except Exception:
                 pass
         self.peers = []
+        for comp in self.components.values():
+            try:
+                comp.stop()
+            except Exception:
+                pass
         failure = None
         if self.kithd is not None and self.kithd.running():
             # a clean stop, so that sanitizers report leaks and errors
@@ -528,6 +604,17 @@ class KithTestCase(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=2)
+
+
+def query_db(path, sql, args=()):
+    """Read-only query of kithd's SQLite db (kithd may be running or have
+    been killed)."""
+    import sqlite3
+    conn = sqlite3.connect(f'file:{path}?mode=ro', uri=True, timeout=5)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
 
 
 # ----------------------------------------------------------------------------

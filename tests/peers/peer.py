@@ -28,6 +28,7 @@ from lxml import etree
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 NS = {
     'c': 'jabber:client',
@@ -38,6 +39,8 @@ NS = {
     'ver': 'jabber:iq:version',
     'ping': 'urn:xmpp:ping',
     'roster': 'jabber:iq:roster',
+    'prov': 'urn:xmpp:iot:provisioning',
+    'iotdisco': 'urn:xmpp:iot:discovery',
 }
 STANZA_KINDS = ('iq', 'message', 'presence')
 _ids = itertools.count(1)
@@ -416,6 +419,37 @@ class Peer:
         return self.inbox.wait_until(
             lambda: self.roster_subscription(jid) in states and True,
             timeout, what=f'roster state of {jid} in {states}')
+
+    # -- answering IQs ------------------------------------------------------------
+
+    def handle_iq(self, namespace, name, responder):
+        """Answer IQ get/set with a {namespace}name payload ourselves:
+        responder(iq element) -> payload text of the result ('' = empty
+        result) or None (no answer).  Runs in the peer thread; the IQ is
+        in the inbox too.  Without this, slixmpp answers such IQs with
+        feature-not-implemented."""
+        def run(stanza):
+            if stanza['type'] not in ('get', 'set'):
+                return
+            el = etree.fromstring(ET.tostring(stanza.xml))
+            payload = responder(el)
+            if payload is None:
+                return
+            reply = etree.Element('iq', type='result')
+            for attr, value in (('id', el.get('id')), ('to', el.get('from'))):
+                if value is not None:
+                    reply.set(attr, value)
+            text = to_string(reply)
+            if payload:
+                text = text[:-2] + '>' + payload + '</iq>'
+            self.xmpp.send_raw(text)
+
+        def _register():
+            self.xmpp.register_handler(Callback(
+                f'kith answer {name}',
+                MatchXPath(f'{{jabber:client}}iq/{{{namespace}}}{name}'),
+                run))
+        self.call(_register)
 
     # -- simple IQs ---------------------------------------------------------------
 
