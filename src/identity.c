@@ -825,7 +825,7 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, Kit
 	        g_signal_connect (device, "changed", G_CALLBACK (kith_identity_changed_cb), self);
 	if (config->policy == KITH_POLICY_PARENT)
 		self->parent = kith_parent_new (self);
-	if (config->registry[0] != '\0')
+	if (kith_registry_wanted (self))
 		self->registry = kith_registry_new (self);
 	return self;
 }

@@ -105,6 +105,17 @@ kith_registry_uri (KithDevice *device, const gchar *key, const gchar *registry)
 	return g_string_free (g_steal_pointer (&uri), FALSE);
 }
 
+gboolean
+kith_registry_wanted (KithIdentity *identity)
+{
+	g_autofree gchar *old = NULL;
+	if (kith_identity_get_config (identity)->registry[0] != '\0')
+		return TRUE;
+	old = kith_store_get_registry_jid (kith_identity_get_store (identity),
+	                                   kith_identity_get_id (identity));
+	return old != NULL && old[0] != '\0';
+}
+
 KithRegistry *
 kith_registry_new (KithIdentity *identity)
 {
@@ -113,7 +124,7 @@ kith_registry_new (KithIdentity *identity)
 	g_autofree gchar *owner = NULL;
 
 	self->identity = identity;
-	if (g_strcmp0 (config->registry, "discover") != 0)
+	if (config->registry[0] != '\0' && g_strcmp0 (config->registry, "discover") != 0)
 		self->jid = g_strdup (config->registry);
 	/* a claimed device knows its owner from the last run */
 	if (kith_store_get_registration (kith_identity_get_store (identity),
@@ -141,6 +152,48 @@ kith_registry_save (KithRegistry *self, const gchar *key, const gchar *owner, co
 		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
 }
 
+static void kith_registry_disowned (KithRegistry *self);
+
+static void
+kith_registry_update_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+{
+	KithRegistry *self = user_data;
+	xmpp_stanza_t *error = reply != NULL ? xmpp_stanza_get_child_by_name (reply, "error") : NULL;
+
+	if (reply == NULL)
+		return;
+	if (xmpp_stanza_get_child_by_name_and_ns (reply, "disowned", KITH_NS_DISCOVERY) != NULL) {
+		/* disowned while we were away: unclaimed again */
+		kith_registry_disowned (self);
+	} else if (error != NULL && xmpp_stanza_get_child_by_name (error, "item-not-found") != NULL) {
+		/* the owner removed the record: no more updates */
+		g_autofree gchar *key = NULL;
+		g_autofree gchar *owner = NULL;
+		kith_store_get_registration (kith_identity_get_store (identity),
+		                             kith_registry_device_id (self), &key, &owner, NULL);
+		kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_REMOVED);
+	}
+}
+
+/* XEP-0347 §3.6: after the claim the KEY in the registry is blanked, so that the code on the
+ * sticker cannot be used again */
+static void
+kith_registry_blank_key (KithRegistry *self)
+{
+	KithIdentity *identity = self->identity;
+	xmpp_stanza_t *iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
+	xmpp_stanza_t *update;
+	xmpp_stanza_t *tag;
+
+	xmpp_stanza_set_to (iq, self->jid);
+	update = kith_stanza_add_element (iq, "update", KITH_NS_DISCOVERY);
+	tag = kith_stanza_add_element (update, "str", NULL);
+	xmpp_stanza_set_attribute (tag, "name", "KEY");
+	xmpp_stanza_set_attribute (tag, "value", "");
+	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_update_cb, self,
+	                       NULL);
+}
+
 /* claimed: the owner is stored, trusted, pre-approved and asked for friendship */
 static void
 kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
@@ -152,11 +205,14 @@ kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
 	kith_store_get_registration (kith_identity_get_store (self->identity),
 	                             kith_registry_device_id (self), &key, NULL, NULL);
 	kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_CLAIMED);
+	kith_store_set_registry_jid (kith_identity_get_store (self->identity),
+	                             kith_registry_device_id (self), self->jid, NULL);
 	kith_identity_set_owner (self->identity, owner);
 	/* a new trust relationship: what an earlier parent said no longer holds */
 	if (parent != NULL)
 		kith_parent_clear_cache (parent);
 	kith_identity_befriend (self->identity, owner);
+	kith_registry_blank_key (self);
 	g_message ("%s: claimed by %s", kith_registry_device_id (self), owner);
 }
 
@@ -180,6 +236,8 @@ kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointe
 	kith_store_get_registration (kith_identity_get_store (identity),
 	                             kith_registry_device_id (self), &key, NULL, NULL);
 	kith_registry_save (self, key, NULL, KITH_REGISTRY_REGISTERED);
+	kith_store_set_registry_jid (kith_identity_get_store (identity),
+	                             kith_registry_device_id (self), self->jid, NULL);
 	g_info ("%s: registered with %s", kith_registry_device_id (self), self->jid);
 }
 
@@ -228,11 +286,50 @@ kith_registry_discovered_cb (KithIdentity *identity, const gchar *jid, gpointer 
 	kith_registry_online (self);
 }
 
+static void
+kith_registry_unregister_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+{
+	KithRegistry *self = user_data;
+
+	if (reply == NULL || g_strcmp0 (xmpp_stanza_get_type (reply), "result") != 0) {
+		g_message ("%s: the thing registry did not confirm the unregistration",
+		           kith_registry_device_id (self));
+		return;
+	}
+	kith_store_set_registry_jid (kith_identity_get_store (identity),
+	                             kith_registry_device_id (self), NULL, NULL);
+	g_message ("%s: unregistered from the thing registry", kith_registry_device_id (self));
+}
+
+/* the device was registered with a registry the configuration no longer names: leave it */
+static gboolean
+kith_registry_withdraw (KithRegistry *self)
+{
+	KithIdentity *identity = self->identity;
+	g_autofree gchar *old = kith_store_get_registry_jid (kith_identity_get_store (identity),
+	                                                      kith_registry_device_id (self));
+	KithConfig *config = kith_identity_get_config (identity);
+	xmpp_stanza_t *iq;
+
+	if (old == NULL || old[0] == '\0' || g_strcmp0 (old, config->registry) == 0 ||
+	    g_strcmp0 (config->registry, "discover") == 0)
+		return FALSE;
+	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
+	xmpp_stanza_set_to (iq, old);
+	kith_stanza_add_element (iq, "unregister", KITH_NS_DISCOVERY);
+	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_unregister_cb,
+	                       self, NULL);
+	return TRUE;
+}
+
 void
 kith_registry_online (KithRegistry *self)
 {
 	g_autofree gchar *state = NULL;
 
+	if (kith_registry_withdraw (self) && self->jid == NULL &&
+	    kith_identity_get_config (self->identity)->registry[0] == '\0')
+		return;
 	if (self->jid == NULL) {
 		if (!self->discovering) {
 			self->discovering = TRUE;

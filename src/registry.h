@@ -16,6 +16,8 @@ G_BEGIN_DECLS
  * the owner is then befriended and trusted; disowned, it gets a new KEY and registers again.
  */
 
+/* TRUE if the device takes part in a registry: configured, or registered with one before */
+gboolean kith_registry_wanted (KithIdentity *identity);
 KithRegistry *kith_registry_new (KithIdentity *identity);
 void kith_registry_free (KithRegistry *self);
 void kith_registry_online (KithRegistry *self);

@@ -39,7 +39,8 @@ static const gchar *kith_store_schema =
         "  key TEXT NOT NULL,"
         "  owner TEXT,"
         "  state TEXT NOT NULL,"
-        "  updated INTEGER NOT NULL);"
+        "  updated INTEGER NOT NULL,"
+        "  registry TEXT);"
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');"
         "UPDATE meta SET value = '2' WHERE key = 'schema';";
 
@@ -402,5 +403,40 @@ kith_store_clear_registration (KithStore *store, const gchar *device_id, GError 
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step (stmt) != SQLITE_DONE)
 		return kith_store_fail (store, error, "forget registration");
+	return TRUE;
+}
+
+/* the registry a device registered with: to withdraw from it when Registry= changes */
+gchar *
+kith_store_get_registry_jid (KithStore *store, const gchar *device_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT registry FROM registry WHERE device_id = ?", &error);
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return NULL;
+	}
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_ROW)
+		return NULL;
+	return g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+}
+
+gboolean
+kith_store_set_registry_jid (KithStore *store, const gchar *device_id, const gchar *registry,
+                             GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "UPDATE registry SET registry = ? WHERE device_id = ?", error);
+	if (stmt == NULL)
+		return FALSE;
+	if (registry != NULL)
+		sqlite3_bind_text (stmt, 1, registry, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null (stmt, 1);
+	sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, "save registry");
 	return TRUE;
 }

@@ -55,6 +55,9 @@ gboolean kith_store_set_registration (KithStore *store, const gchar *device_id, 
 				      const gchar *owner, const gchar *state, GError **error);
 
 gboolean kith_store_clear_registration (KithStore *store, const gchar *device_id, GError **error);
+gchar *kith_store_get_registry_jid (KithStore *store, const gchar *device_id);
+gboolean kith_store_set_registry_jid (KithStore *store, const gchar *device_id,
+                                      const gchar *registry, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithStore, kith_store_free)
 
