@@ -271,6 +271,38 @@ class Prosody:
                 (re.search(r'\tUser account created: (\S+)', line)
                  for line in self.log_lines()) if m]
 
+    def stanzas_from(self, full_jid):
+        """Opening tags of every stanza Prosody received from the client
+        sessions bound to full_jid (all its sessions so far), in order.
+        Shows what a client sent even when Prosody does not pass it on
+        (a pre-approving `subscribed`, for example)."""
+        bound = set()
+        out = []
+        for line in self.log_lines():
+            head, _, rest = line.partition('\t')
+            sid = head.rsplit(' ', 1)[-1]
+            if rest.endswith(f'Resource bound: {full_jid}'):
+                bound.add(sid)
+            elif sid in bound:
+                found = re.match(r'\w+\tReceived\[c2s\]: (<.*)', rest)
+                if found:
+                    out.append(found.group(1))
+        return out
+
+    def wait_sent(self, full_jid, regex, timeout=10):
+        """Wait until the client at full_jid sent a stanza whose opening
+        tag matches `regex`; returns that tag."""
+        pattern = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        while True:
+            for tag in self.stanzas_from(full_jid):
+                if pattern.search(tag):
+                    return tag
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{full_jid} sent nothing matching '
+                                   f'{regex!r} within {timeout} s')
+            time.sleep(0.05)
+
     def client_sent_unavailable(self, full_jid):
         """Did the last session bound to full_jid itself send an
         unavailable presence before its stream ended?  (Prosody also
