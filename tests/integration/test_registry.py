@@ -13,6 +13,7 @@ owner.  The last class has no parent at all: the owner is the parent."""
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (NS, Component, KithTestCase, World, befriend,  # noqa
@@ -195,6 +196,44 @@ class RegistryTest(RegistryMixin, KithTestCase):
         # ... the claimed one does not
         self.assertEqual(self.reg.registers(self.kithd.jid(THERMO), rmark),
                          [])
+
+    def wait_other(self, name, device, since=0, timeout=15):
+        """The update/unregister IQ the registry got from the device."""
+        deadline = time.monotonic() + timeout
+        full = self.kithd.full(device)
+        while time.monotonic() < deadline:
+            for el in self.reg.others[since:]:
+                if el.get('from') == full and el.find(f'{{{D}}}{name}') is not None:
+                    return el
+            self.reg.barrier(full)
+        self.fail(f'no {name} from {device}')
+
+    def test_claim_blanks_the_key(self):
+        """After the claim the KEY in the registry is blanked (XEP-0347
+        update), so the code on the sticker is no good any more."""
+        world = self.new_world()
+        owner = world.peer('owner')
+        self.kithd.wait_online(owner)
+        self.wait_registered()
+        self.claim(owner, RELAY)
+        update = self.wait_other('update', RELAY)
+        keys = [tag for tag in update.find(f'{{{D}}}update')
+                if tag.get('name') == 'KEY']
+        self.assertEqual([(k.tag, k.get('value')) for k in keys],
+                         [(f'{{{D}}}str', '')], to_string(update))
+
+    def test_unregister_when_the_registry_is_dropped(self):
+        """Registry= emptied: at the next start every registered device
+        unregisters from the registry it was in."""
+        self.new_world()
+        self.wait_registered()
+        self.assertEqual(self.kithd.stop(), 0)
+        since = len(self.reg.others)
+        self.kithd.groups['friendship'].pop('Registry')
+        self.kithd.write_config()
+        self.kithd.start()
+        for device in self.kithd.devices:
+            self.wait_other('unregister', device, since, timeout=RESTART_WAIT)
 
     def test_owner_claims_while_the_device_is_offline(self):
         """The claim is in the result of the device's next register."""
