@@ -122,8 +122,12 @@ kith_session_global_init (KithConfig *config)
 		g_setenv ("SSL_CERT_FILE", "/nonexistent/kith-no-default-ca-file", TRUE);
 		g_setenv ("SSL_CERT_DIR", "/nonexistent/kith-no-default-ca-dir", TRUE);
 	} else if (g_getenv ("SSL_CERT_FILE") == NULL) {
-		/* a trust file chosen in the environment is respected */
 		g_setenv ("SSL_CERT_FILE", "/nonexistent/kith-no-default-ca-file", TRUE);
+	} else {
+		/* a trust file chosen in the environment is respected, at its price */
+		g_message ("SSL_CERT_FILE=%s is parsed for every device session (a CA bundle costs "
+		           "~0.9 MB each); set TlsCaFile= to trust one CA file instead",
+		           g_getenv ("SSL_CERT_FILE"));
 	}
 }
 
