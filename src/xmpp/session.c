@@ -775,7 +775,14 @@ kith_session_stop (KithSession *self)
 		kith_xmpp_source_set_settled (self->source, FALSE);
 		return;
 	}
-	if (was == KITH_SESSION_ONLINE || was == KITH_SESSION_CONNECTING) {
+	if (was == KITH_SESSION_CONNECTING) {
+		/* let the negotiation end first: libstrophe 0.12 leaks its SASL state when a
+		 * connection is cut in the middle, and cannot close one still connecting; the
+		 * CONNECT or DISCONNECT that follows completes the stop */
+		kith_xmpp_source_set_settled (self->source, FALSE);
+		return;
+	}
+	if (was == KITH_SESSION_ONLINE) {
 		xmpp_disconnect (self->conn);
 		kith_xmpp_source_set_settled (self->source, FALSE);
 		return;
