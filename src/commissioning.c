@@ -38,8 +38,8 @@ kith_qr_dark (QRcode *code, gint x, gint y)
 gchar *
 kith_qr_render_text (const gchar *text, GError **error)
 {
-	g_autoptr(QRcode) code = kith_qr_encode (text, error);
-	g_autoptr(GString) out = g_string_new (NULL);
+	g_autoptr (QRcode) code = kith_qr_encode (text, error);
+	g_autoptr (GString) out = g_string_new (NULL);
 	gint size;
 
 	if (code == NULL)
@@ -60,7 +60,7 @@ kith_qr_render_text (const gchar *text, GError **error)
 gboolean
 kith_qr_write_png (const gchar *text, const gchar *path, guint scale, GError **error)
 {
-	g_autoptr(QRcode) code = kith_qr_encode (text, error);
+	g_autoptr (QRcode) code = kith_qr_encode (text, error);
 	g_autofree guint8 *row = NULL;
 	png_structp png = NULL;
 	png_infop info = NULL;
@@ -69,10 +69,11 @@ kith_qr_write_png (const gchar *text, const gchar *path, guint scale, GError **e
 
 	if (code == NULL)
 		return FALSE;
-	size = (guint) (code->width + 2 * KITH_QR_QUIET) * scale;
+	size = (guint)(code->width + 2 * KITH_QR_QUIET) * scale;
 	file = fopen (path, "wb");
 	if (file == NULL) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s: %s", path, g_strerror (errno));
+		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s: %s", path,
+		             g_strerror (errno));
 		return FALSE;
 	}
 	png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -80,7 +81,8 @@ kith_qr_write_png (const gchar *text, const gchar *path, guint scale, GError **e
 	if (png == NULL || info == NULL || setjmp (png_jmpbuf (png))) {
 		png_destroy_write_struct (&png, &info);
 		fclose (file);
-		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s: cannot write the PNG", path);
+		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s: cannot write the PNG",
+		             path);
 		return FALSE;
 	}
 	png_init_io (png, file);
@@ -90,13 +92,15 @@ kith_qr_write_png (const gchar *text, const gchar *path, guint scale, GError **e
 	row = g_malloc (size);
 	for (guint y = 0; y < size; y++) {
 		for (guint x = 0; x < size; x++)
-			row[x] = kith_qr_dark (code, (gint) (x / scale), (gint) (y / scale)) ? 0 : 255;
+			row[x] =
+			        kith_qr_dark (code, (gint)(x / scale), (gint)(y / scale)) ? 0 : 255;
 		png_write_row (png, row);
 	}
 	png_write_end (png, NULL);
 	png_destroy_write_struct (&png, &info);
 	if (fclose (file) != 0) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s: %s", path, g_strerror (errno));
+		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s: %s", path,
+		             g_strerror (errno));
 		return FALSE;
 	}
 	return TRUE;

@@ -51,9 +51,9 @@ typedef struct {
 	KithPolicyKind policy;
 	gchar *owner;
 	GStrv allow;
-	gchar *provisioning;        /* "" = find it by service discovery (Policy=parent) */
+	gchar *provisioning; /* "" = find it by service discovery (Policy=parent) */
 	guint provisioning_timeout_ms;
-	gchar *registry;            /* "" = do not register; "discover" = find it */
+	gchar *registry; /* "" = do not register; "discover" = find it */
 
 	GPtrArray *buses; /* KithBusConfig */
 } KithConfig;

@@ -99,8 +99,8 @@ kith_discover_items_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer u
 		iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
 		xmpp_stanza_set_to (iq, jid);
 		kith_stanza_add_element (iq, "query", KITH_NS_DISCO_INFO);
-		kith_identity_send_iq (identity, iq, KITH_DISCOVER_TIMEOUT_MS, kith_discover_info_cb,
-		                       item, kith_discovery_item_free);
+		kith_identity_send_iq (identity, iq, KITH_DISCOVER_TIMEOUT_MS,
+		                       kith_discover_info_cb, item, kith_discovery_item_free);
 	}
 	if (discovery->outstanding == 0)
 		kith_discovery_finish (discovery, identity, NULL);

@@ -133,9 +133,9 @@ kith_driver_read (KithDriver *self, KithDevice *device, KithReadFunc done, gpoin
 {
 	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
 	if (klass->read == NULL) {
-		g_autoptr(GError) error = g_error_new (KITH_ERROR, KITH_ERROR_INVALID,
-						       "device %s cannot be read",
-						       kith_device_get_id (device));
+		g_autoptr (GError) error =
+		        g_error_new (KITH_ERROR, KITH_ERROR_INVALID, "device %s cannot be read",
+		                     kith_device_get_id (device));
 		done (device, error, user_data);
 		return;
 	}

@@ -45,7 +45,7 @@ struct _KithIdentity {
 	gchar *roster_id;       /* id of our roster request: only its answer is the roster */
 	GHashTable *iqs;        /* id -> KithPendingIq: IQs we sent, awaiting their answer */
 	guint iq_serial;
-	gchar *owner;           /* the Owner of the config, or the one who claimed the device */
+	gchar *owner;               /* the Owner of the config, or the one who claimed the device */
 	GPtrArray *owner_resources; /* the owner's full JIDs while online */
 	KithParent *parent;
 	KithRegistry *registry;
@@ -119,7 +119,8 @@ kith_identity_send_iq (KithIdentity *self, xmpp_stanza_t *iq, guint timeout_ms,
 static gboolean
 kith_identity_pending_iq_answer (KithIdentity *self, KithRequest *request)
 {
-	KithPendingIq *pending = g_hash_table_lookup (self->iqs, request->id != NULL ? request->id : "");
+	KithPendingIq *pending =
+	        g_hash_table_lookup (self->iqs, request->id != NULL ? request->id : "");
 	g_autofree gchar *from_bare = NULL;
 	g_autofree gchar *to_bare = NULL;
 
@@ -614,7 +615,8 @@ kith_identity_can_control_cb (gboolean allowed, GPtrArray *names, const gchar *r
 		/* only what the parent allows is actuated, and setResponse says which */
 		for (guint i = request->params->len; i > 0; i--) {
 			KithParam *param = g_ptr_array_index (request->params, i - 1);
-			if (!g_ptr_array_find_with_equal_func (names, param->name, g_str_equal, NULL))
+			if (!g_ptr_array_find_with_equal_func (names, param->name, g_str_equal,
+			                                       NULL))
 				g_ptr_array_remove_index (request->params, i - 1);
 		}
 		request->restricted = TRUE;
@@ -661,11 +663,12 @@ kith_identity_owner_decides (KithIdentity *self, KithRequest *request)
 	if (self->owner == NULL || g_strcmp0 (from, self->owner) != 0) {
 		text = g_strdup ("Only the owner can decide friend requests.");
 	} else if (g_strcmp0 (request->type, "pending") == 0) {
-		g_autoptr(GPtrArray) pending =
+		g_autoptr (GPtrArray) pending =
 		        kith_store_list_friends (self->store, device_id, KITH_FRIEND_PENDING);
-		g_autoptr(GString) list = g_string_new (NULL);
+		g_autoptr (GString) list = g_string_new (NULL);
 		for (guint i = 0; i < pending->len; i++)
-			g_string_append_printf (list, "\n  %s", (gchar *) g_ptr_array_index (pending, i));
+			g_string_append_printf (list, "\n  %s",
+			                        (gchar *)g_ptr_array_index (pending, i));
 		text = pending->len == 0 ? g_strdup ("No friend requests are waiting.")
 		                         : g_strdup_printf ("Waiting:%s", list->str);
 	} else {
@@ -676,8 +679,8 @@ kith_identity_owner_decides (KithIdentity *self, KithRequest *request)
 		    stored != KITH_FRIEND_PENDING) {
 			text = g_strdup_printf ("No friend request from %s is waiting.", jid);
 		} else {
-			kith_identity_apply_decision (self, jid, accept ? KITH_DECISION_ACCEPT
-			                                                : KITH_DECISION_REFUSE);
+			kith_identity_apply_decision (
+			        self, jid, accept ? KITH_DECISION_ACCEPT : KITH_DECISION_REFUSE);
 			text = g_strdup_printf ("%s %s.", accept ? "Accepted" : "Refused", jid);
 		}
 	}
@@ -726,7 +729,8 @@ kith_identity_track_owner (KithIdentity *self, xmpp_stanza_t *stanza)
 	    g_strcmp0 (bare, self->owner) != 0 || g_strcmp0 (bare, from) == 0)
 		return;
 	if (type == NULL) {
-		if (!g_ptr_array_find_with_equal_func (self->owner_resources, from, g_str_equal, NULL))
+		if (!g_ptr_array_find_with_equal_func (self->owner_resources, from, g_str_equal,
+		                                       NULL))
 			g_ptr_array_add (self->owner_resources, g_strdup (from));
 	} else if (g_strcmp0 (type, "unavailable") == 0 &&
 	           g_ptr_array_find_with_equal_func (self->owner_resources, from, g_str_equal,
@@ -966,6 +970,5 @@ kith_identity_set_owner (KithIdentity *self, const gchar *owner)
 const gchar *
 kith_identity_get_owner_resource (KithIdentity *self)
 {
-	return self->owner_resources->len > 0 ? g_ptr_array_index (self->owner_resources, 0)
-	                                      : NULL;
+	return self->owner_resources->len > 0 ? g_ptr_array_index (self->owner_resources, 0) : NULL;
 }

@@ -17,8 +17,7 @@ typedef struct _KithParent KithParent;
 typedef struct _KithRegistry KithRegistry;
 typedef void (*KithIdentityFunc) (KithIdentity *identity, gpointer user_data);
 /* the answer to an IQ the device sent; reply is NULL when none came in time */
-typedef void (*KithIqResultFunc) (KithIdentity *identity, xmpp_stanza_t *reply,
-                                  gpointer user_data);
+typedef void (*KithIqResultFunc) (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data);
 
 /* online: called each time the device's session comes online (user_data as given) */
 KithIdentity *kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,

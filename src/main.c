@@ -62,9 +62,9 @@ static int
 kith_main_commissioning (KithConfig *config, KithDaemon *daemon, const gchar *only, gboolean qr,
                          const gchar *png_dir)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(KithStore) store = kith_store_open (config->state_directory, &error);
-	g_autoptr(GPtrArray) devices = kith_daemon_get_devices (daemon);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithStore) store = kith_store_open (config->state_directory, &error);
+	g_autoptr (GPtrArray) devices = kith_daemon_get_devices (daemon);
 	guint shown = 0;
 
 	if (store == NULL) {
@@ -137,7 +137,8 @@ main (int argc, char *argv[])
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit",
 		  NULL },
 		{ "commissioning", 0, 0, G_OPTION_ARG_NONE, &commissioning,
-		  "Print each device's commissioning URI (iotdisco:) for its owner to claim it, and exit",
+		  "Print each device's commissioning URI (iotdisco:) for its owner to claim it, "
+		  "and exit",
 		  NULL },
 		{ "device", 'd', 0, G_OPTION_ARG_STRING, &device,
 		  "With --commissioning: only this device", "ID" },

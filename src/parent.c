@@ -15,8 +15,8 @@
 
 struct _KithParent {
 	KithIdentity *identity;
-	gchar *configured;   /* Provisioning= */
-	gchar *discovered;   /* found by service discovery */
+	gchar *configured; /* Provisioning= */
+	gchar *discovered; /* found by service discovery */
 	gboolean discovering;
 	GHashTable *asking;  /* bare JIDs whose isFriend question is open */
 	GHashTable *waiting; /* bare JIDs whose friend request waits for the parent */
@@ -106,7 +106,7 @@ kith_parent_is_parent (KithParent *self, const gchar *bare_jid)
 void
 kith_parent_clear_cache (KithParent *self)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	if (!kith_store_cache_clear (kith_identity_get_store (self->identity),
 	                             kith_parent_device_id (self), NULL, &error))
 		g_warning ("%s: %s", kith_parent_device_id (self), error->message);
@@ -147,7 +147,8 @@ kith_parent_answer_has_node (KithParent *self, xmpp_stanza_t *answer)
 	gboolean any = FALSE;
 	for (xmpp_stanza_t *child = xmpp_stanza_get_children (answer); child != NULL;
 	     child = xmpp_stanza_get_next (child)) {
-		if (!xmpp_stanza_is_tag (child) || g_strcmp0 (xmpp_stanza_get_name (child), "node") != 0)
+		if (!xmpp_stanza_is_tag (child) ||
+		    g_strcmp0 (xmpp_stanza_get_name (child), "node") != 0)
 			continue;
 		any = TRUE;
 		if (g_strcmp0 (xmpp_stanza_get_attribute (child, "nodeId"),
@@ -163,7 +164,7 @@ kith_parent_deliver (KithQuestion *question, xmpp_stanza_t *answer)
 {
 	KithParent *self = question->parent;
 	gboolean allowed = kith_parent_answer_allows (answer);
-	g_autoptr(GPtrArray) names = NULL;
+	g_autoptr (GPtrArray) names = NULL;
 
 	if (g_strcmp0 (question->kind, "isFriend") == 0) {
 		g_hash_table_remove (self->waiting, question->jid);
@@ -174,9 +175,8 @@ kith_parent_deliver (KithQuestion *question, xmpp_stanza_t *answer)
 	if (allowed && !kith_parent_answer_has_node (self, answer))
 		allowed = FALSE;
 	if (allowed)
-		names = kith_parent_answer_names (answer, g_strcmp0 (question->kind, "canRead") == 0
-		                                                  ? "field"
-		                                                  : "parameter");
+		names = kith_parent_answer_names (
+		        answer, g_strcmp0 (question->kind, "canRead") == 0 ? "field" : "parameter");
 	question->done (allowed, names, allowed ? NULL : "not allowed by the provisioning server",
 	                question->user_data);
 }
@@ -204,7 +204,7 @@ kith_parent_answer_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer us
 	KithParent *self = question->parent;
 	g_autofree gchar *response_name = g_strconcat (question->kind, "Response", NULL);
 	xmpp_stanza_t *answer;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	g_autofree gchar *text = NULL;
 
 	if (g_strcmp0 (question->kind, "isFriend") == 0)
@@ -236,14 +236,14 @@ kith_parent_ask (KithParent *self, KithQuestion *question, xmpp_stanza_t *elemen
 {
 	KithIdentity *identity = self->identity;
 	g_autofree gchar *cached =
-		kith_store_cache_get (kith_identity_get_store (identity), kith_parent_device_id (self),
-	                              question->question);
+	        kith_store_cache_get (kith_identity_get_store (identity),
+	                              kith_parent_device_id (self), question->question);
 	const gchar *address = kith_parent_address (self);
 	xmpp_stanza_t *iq;
 
 	if (cached != NULL) {
-		xmpp_stanza_t *answer = xmpp_stanza_new_from_string (kith_identity_get_ctx (identity),
-		                                                     cached);
+		xmpp_stanza_t *answer =
+		        xmpp_stanza_new_from_string (kith_identity_get_ctx (identity), cached);
 		xmpp_stanza_release (element);
 		if (answer != NULL) {
 			kith_parent_deliver (question, answer);
@@ -266,7 +266,8 @@ kith_parent_ask (KithParent *self, KithQuestion *question, xmpp_stanza_t *elemen
 	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
 	xmpp_stanza_set_to (iq, address);
 	xmpp_stanza_add_child_ex (iq, element, 0);
-	kith_identity_send_iq (identity, iq, kith_identity_get_config (identity)->provisioning_timeout_ms,
+	kith_identity_send_iq (identity, iq,
+	                       kith_identity_get_config (identity)->provisioning_timeout_ms,
 	                       kith_parent_answer_cb, question, kith_question_free);
 }
 
@@ -284,7 +285,7 @@ kith_question_new (KithParent *self, const gchar *kind, const gchar *jid, GStrin
 KithDecision
 kith_parent_is_friend (KithParent *self, const gchar *jid)
 {
-	g_autoptr(GString) key = g_string_new ("isFriend\x1f");
+	g_autoptr (GString) key = g_string_new ("isFriend\x1f");
 	xmpp_stanza_t *element;
 	g_autofree gchar *cached = NULL;
 
@@ -293,7 +294,7 @@ kith_parent_is_friend (KithParent *self, const gchar *jid)
 	                               kith_parent_device_id (self), key->str);
 	if (cached != NULL) {
 		xmpp_stanza_t *answer = xmpp_stanza_new_from_string (
-			kith_identity_get_ctx (self->identity), cached);
+		        kith_identity_get_ctx (self->identity), cached);
 		gboolean allowed = kith_parent_answer_allows (answer);
 		if (answer != NULL)
 			xmpp_stanza_release (answer);
@@ -332,14 +333,15 @@ kith_parent_question_element (KithParent *self, const gchar *kind, const gchar *
 	for (guint i = 0; i < G_N_ELEMENTS (request->tokens); i++) {
 		if (request->tokens[i] == NULL)
 			continue;
-		xmpp_stanza_set_attribute (element, kith_request_token_names[i], request->tokens[i]);
+		xmpp_stanza_set_attribute (element, kith_request_token_names[i],
+		                           request->tokens[i]);
 		g_string_append_printf (key, "\x1f%s=%s", kith_request_token_names[i],
 		                        request->tokens[i]);
 	}
 	for (guint i = 0; request->node_ids != NULL && i < request->node_ids->len; i++) {
 		const gchar *node = g_ptr_array_index (request->node_ids, i);
-		xmpp_stanza_set_attribute (kith_stanza_add_element (element, "node", NULL), "nodeId",
-		                           node);
+		xmpp_stanza_set_attribute (kith_stanza_add_element (element, "node", NULL),
+		                           "nodeId", node);
 		g_string_append_printf (key, "\x1fnode=%s", node);
 	}
 	return element;
@@ -350,13 +352,14 @@ kith_parent_can_read (KithParent *self, const KithRequest *request, KithParentAn
                       gpointer user_data)
 {
 	g_autofree gchar *jid = kith_jid_bare (request->from);
-	g_autoptr(GString) key = g_string_new (NULL);
+	g_autoptr (GString) key = g_string_new (NULL);
 	xmpp_stanza_t *element = kith_parent_question_element (self, "canRead", jid, request, key);
 	KithQuestion *question;
 
 	if (request->flags == KITH_READ_ALL) {
 		xmpp_stanza_set_attribute (element, "all", "true");
-		g_string_append (key, "\x1f" "all");
+		g_string_append (key, "\x1f"
+		                      "all");
 	} else {
 		for (guint i = 0; i < G_N_ELEMENTS (kith_parent_read_flags); i++) {
 			if ((request->flags & kith_parent_read_flags[i].flag) == 0)
@@ -369,7 +372,10 @@ kith_parent_can_read (KithParent *self, const KithRequest *request, KithParentAn
 		const gchar *name = g_ptr_array_index (request->field_names, i);
 		xmpp_stanza_set_attribute (kith_stanza_add_element (element, "field", NULL), "name",
 		                           name);
-		g_string_append_printf (key, "\x1f" "field=%s", name);
+		g_string_append_printf (key,
+		                        "\x1f"
+		                        "field=%s",
+		                        name);
 	}
 	question = kith_question_new (self, "canRead", jid, key);
 	question->done = done;
@@ -382,14 +388,15 @@ kith_parent_can_control (KithParent *self, const KithRequest *request, KithParen
                          gpointer user_data)
 {
 	g_autofree gchar *jid = kith_jid_bare (request->from);
-	g_autoptr(GString) key = g_string_new (NULL);
-	xmpp_stanza_t *element = kith_parent_question_element (self, "canControl", jid, request, key);
+	g_autoptr (GString) key = g_string_new (NULL);
+	xmpp_stanza_t *element =
+	        kith_parent_question_element (self, "canControl", jid, request, key);
 	KithQuestion *question;
 
 	for (guint i = 0; request->params != NULL && i < request->params->len; i++) {
 		KithParam *param = g_ptr_array_index (request->params, i);
-		xmpp_stanza_set_attribute (kith_stanza_add_element (element, "parameter", NULL), "name",
-		                           param->name);
+		xmpp_stanza_set_attribute (kith_stanza_add_element (element, "parameter", NULL),
+		                           "name", param->name);
 		g_string_append_printf (key, "\x1fparameter=%s", param->name);
 	}
 	question = kith_question_new (self, "canControl", jid, key);
@@ -404,7 +411,7 @@ static gboolean
 kith_parent_retry_cb (gpointer user_data)
 {
 	KithParent *self = user_data;
-	g_autoptr(GList) jids = g_hash_table_get_keys (self->waiting);
+	g_autoptr (GList) jids = g_hash_table_get_keys (self->waiting);
 
 	self->retry_id = 0;
 	self->retry_s = MIN (self->retry_s * 2, KITH_PARENT_RETRY_MAX_S);
@@ -459,7 +466,7 @@ void
 kith_parent_online (KithParent *self)
 {
 	KithIdentity *identity = self->identity;
-	g_autoptr(GPtrArray) pending = NULL;
+	g_autoptr (GPtrArray) pending = NULL;
 
 	if (self->configured == NULL && self->discovered == NULL && !self->discovering) {
 		self->discovering = TRUE;
@@ -481,7 +488,7 @@ kith_parent_recommendation (KithParent *self, xmpp_stanza_t *element)
 {
 	const char *name = xmpp_stanza_get_name (element);
 	g_autofree gchar *jid = kith_jid_bare (xmpp_stanza_get_attribute (element, "jid"));
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 
 	if (g_strcmp0 (name, "clearCache") == 0) {
 		kith_parent_clear_cache (self);
@@ -534,21 +541,23 @@ kith_parent_handle_stanza (KithParent *self, xmpp_stanza_t *stanza)
 		kith_parent_recommendation (self, element);
 		return TRUE;
 	}
-	if (g_strcmp0 (name, "iq") != 0 || g_strcmp0 (xmpp_stanza_get_name (element), "clearCache") != 0)
+	if (g_strcmp0 (name, "iq") != 0 ||
+	    g_strcmp0 (xmpp_stanza_get_name (element), "clearCache") != 0)
 		return FALSE;
 	if (xmpp_stanza_get_id (stanza) == NULL)
 		return TRUE;
 	if (!trusted) {
 		kith_identity_send (self->identity,
-		                    kith_stanza_error (kith_identity_get_ctx (self->identity), stanza,
-		                                       "cancel", "forbidden",
-		                                       "only the provisioning server may do this", NULL));
+		                    kith_stanza_error (kith_identity_get_ctx (self->identity),
+		                                       stanza, "cancel", "forbidden",
+		                                       "only the provisioning server may do this",
+		                                       NULL));
 		return TRUE;
 	}
 	kith_parent_clear_cache (self);
 	{
-		xmpp_stanza_t *reply = kith_stanza_iq_result (kith_identity_get_ctx (self->identity),
-		                                              stanza);
+		xmpp_stanza_t *reply =
+		        kith_stanza_iq_result (kith_identity_get_ctx (self->identity), stanza);
 		kith_stanza_add_element (reply, "clearCacheResponse", KITH_NS_PROVISIONING);
 		kith_identity_send (self->identity, reply);
 	}

@@ -50,7 +50,7 @@ kith_registry_ensure_key (KithStore *store, const gchar *device_id, GError **err
 	while (filled < sizeof bytes) {
 		ssize_t n = getrandom (bytes + filled, sizeof bytes - filled, 0);
 		if (n > 0)
-			filled += (gsize) n;
+			filled += (gsize)n;
 		else if (errno != EINTR) {
 			g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
 			             "no random numbers for a KEY: %s", g_strerror (errno));
@@ -91,12 +91,12 @@ kith_registry_uri (KithDevice *device, const gchar *key, const gchar *registry)
 {
 	KithTag tags[8];
 	guint n = kith_registry_tags (device, key, tags);
-	g_autoptr(GString) uri = g_string_new ("iotdisco:");
+	g_autoptr (GString) uri = g_string_new ("iotdisco:");
 
 	for (guint i = 0; i < n; i++) {
 		g_autofree gchar *value = g_uri_escape_string (tags[i].value, NULL, FALSE);
-		g_string_append_printf (uri, "%s%s%s=%s", i > 0 ? ";" : "", tags[i].numeric ? "#" : "",
-		                        tags[i].name, value);
+		g_string_append_printf (uri, "%s%s%s=%s", i > 0 ? ";" : "",
+		                        tags[i].numeric ? "#" : "", tags[i].name, value);
 	}
 	if (registry != NULL && registry[0] != '\0' && g_strcmp0 (registry, "discover") != 0) {
 		g_autofree gchar *value = g_uri_escape_string (registry, NULL, FALSE);
@@ -146,9 +146,10 @@ kith_registry_free (KithRegistry *self)
 static void
 kith_registry_save (KithRegistry *self, const gchar *key, const gchar *owner, const gchar *state)
 {
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	if (!kith_store_set_registration (kith_identity_get_store (self->identity),
-	                                  kith_registry_device_id (self), key, owner, state, &error))
+	                                  kith_registry_device_id (self), key, owner, state,
+	                                  &error))
 		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
 }
 
@@ -158,14 +159,16 @@ static void
 kith_registry_update_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithRegistry *self = user_data;
-	xmpp_stanza_t *error = reply != NULL ? xmpp_stanza_get_child_by_name (reply, "error") : NULL;
+	xmpp_stanza_t *error =
+	        reply != NULL ? xmpp_stanza_get_child_by_name (reply, "error") : NULL;
 
 	if (reply == NULL)
 		return;
 	if (xmpp_stanza_get_child_by_name_and_ns (reply, "disowned", KITH_NS_DISCOVERY) != NULL) {
 		/* disowned while we were away: unclaimed again */
 		kith_registry_disowned (self);
-	} else if (error != NULL && xmpp_stanza_get_child_by_name (error, "item-not-found") != NULL) {
+	} else if (error != NULL &&
+	           xmpp_stanza_get_child_by_name (error, "item-not-found") != NULL) {
 		/* the owner removed the record: no more updates */
 		g_autofree gchar *key = NULL;
 		g_autofree gchar *owner = NULL;
@@ -190,8 +193,8 @@ kith_registry_blank_key (KithRegistry *self)
 	tag = kith_stanza_add_element (update, "str", NULL);
 	xmpp_stanza_set_attribute (tag, "name", "KEY");
 	xmpp_stanza_set_attribute (tag, "value", "");
-	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_update_cb, self,
-	                       NULL);
+	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_update_cb,
+	                       self, NULL);
 }
 
 /* claimed: the owner is stored, trusted, pre-approved and asked for friendship */
@@ -245,7 +248,7 @@ static void
 kith_registry_register (KithRegistry *self)
 {
 	KithIdentity *identity = self->identity;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 	g_autofree gchar *key = kith_registry_ensure_key (kith_identity_get_store (identity),
 	                                                  kith_registry_device_id (self), &error);
 	xmpp_stanza_t *iq, *element;
@@ -261,13 +264,13 @@ kith_registry_register (KithRegistry *self)
 	element = kith_stanza_add_element (iq, "register", KITH_NS_DISCOVERY);
 	n = kith_registry_tags (kith_identity_get_device (identity), key, tags);
 	for (guint i = 0; i < n; i++) {
-		xmpp_stanza_t *tag = kith_stanza_add_element (element, tags[i].numeric ? "num" : "str",
-		                                              NULL);
+		xmpp_stanza_t *tag =
+		        kith_stanza_add_element (element, tags[i].numeric ? "num" : "str", NULL);
 		xmpp_stanza_set_attribute (tag, "name", tags[i].name);
 		xmpp_stanza_set_attribute (tag, "value", tags[i].value);
 	}
-	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_register_cb, self,
-	                       NULL);
+	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_register_cb,
+	                       self, NULL);
 }
 
 static void
@@ -307,7 +310,7 @@ kith_registry_withdraw (KithRegistry *self)
 {
 	KithIdentity *identity = self->identity;
 	g_autofree gchar *old = kith_store_get_registry_jid (kith_identity_get_store (identity),
-	                                                      kith_registry_device_id (self));
+	                                                     kith_registry_device_id (self));
 	KithConfig *config = kith_identity_get_config (identity);
 	xmpp_stanza_t *iq;
 
@@ -354,11 +357,12 @@ kith_registry_disowned (KithRegistry *self)
 	g_autofree gchar *owner = g_strdup (kith_identity_get_owner (self->identity));
 	KithParent *parent = kith_identity_get_parent (self->identity);
 	g_autofree gchar *key = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autoptr (GError) error = NULL;
 
 	g_message ("%s: disowned by %s", kith_registry_device_id (self),
 	           owner != NULL ? owner : "its owner");
-	if (owner != NULL && g_strcmp0 (owner, kith_identity_get_config (self->identity)->owner) != 0)
+	if (owner != NULL &&
+	    g_strcmp0 (owner, kith_identity_get_config (self->identity)->owner) != 0)
 		kith_identity_unfriend (self->identity, owner);
 	kith_identity_set_owner (self->identity, NULL);
 	if (parent != NULL)
@@ -395,7 +399,8 @@ kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 	if (self->jid == NULL || g_strcmp0 (from, self->jid) != 0) {
 		kith_identity_send (self->identity,
 		                    kith_stanza_error (ctx, stanza, "cancel", "forbidden",
-		                                       "only the thing registry may do this", NULL));
+		                                       "only the thing registry may do this",
+		                                       NULL));
 		return TRUE;
 	}
 	/* acknowledge first: a registry waits for it before it changes its record */

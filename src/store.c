@@ -286,10 +286,10 @@ kith_store_list_friends (KithStore *store, const gchar *device_id, KithFriendDec
 gchar *
 kith_store_cache_get (KithStore *store, const gchar *device_id, const gchar *question)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store, "SELECT answer FROM provisioning_cache WHERE device_id = ? AND question = ?",
-		&error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT answer FROM provisioning_cache WHERE device_id = ? AND question = ?",
+	        &error);
 	gchar *answer = NULL;
 
 	if (stmt == NULL) {
@@ -299,20 +299,20 @@ kith_store_cache_get (KithStore *store, const gchar *device_id, const gchar *que
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text (stmt, 2, question, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step (stmt) == SQLITE_ROW)
-		answer = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+		answer = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
 	return answer;
 }
 
 gboolean
 kith_store_cache_put (KithStore *store, const gchar *device_id, const gchar *question,
-		      const gchar *jid, const gchar *answer, GError **error)
+                      const gchar *jid, const gchar *answer, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store,
-		"INSERT INTO provisioning_cache (device_id, question, jid, answer, used) "
-		"VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, question) DO UPDATE SET "
-		"answer = excluded.answer, used = excluded.used",
-		error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        "INSERT INTO provisioning_cache (device_id, question, jid, answer, used) "
+	        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, question) DO UPDATE SET "
+	        "answer = excluded.answer, used = excluded.used",
+	        error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -329,11 +329,11 @@ kith_store_cache_put (KithStore *store, const gchar *device_id, const gchar *que
 gboolean
 kith_store_cache_clear (KithStore *store, const gchar *device_id, const gchar *jid, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store,
-		jid != NULL ? "DELETE FROM provisioning_cache WHERE device_id = ? AND jid = ?"
-			    : "DELETE FROM provisioning_cache WHERE device_id = ?",
-		error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        jid != NULL ? "DELETE FROM provisioning_cache WHERE device_id = ? AND jid = ?"
+	                    : "DELETE FROM provisioning_cache WHERE device_id = ?",
+	        error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -347,11 +347,11 @@ kith_store_cache_clear (KithStore *store, const gchar *device_id, const gchar *j
 /* the registry state of a device: FALSE if none is stored */
 gboolean
 kith_store_get_registration (KithStore *store, const gchar *device_id, gchar **key, gchar **owner,
-			     gchar **state)
+                             gchar **state)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store, "SELECT key, owner, state FROM registry WHERE device_id = ?", &error);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT key, owner, state FROM registry WHERE device_id = ?", &error);
 	if (stmt == NULL) {
 		g_warning ("%s", error->message);
 		return FALSE;
@@ -360,24 +360,25 @@ kith_store_get_registration (KithStore *store, const gchar *device_id, gchar **k
 	if (sqlite3_step (stmt) != SQLITE_ROW)
 		return FALSE;
 	if (key != NULL)
-		*key = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+		*key = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
 	if (owner != NULL)
-		*owner = g_strdup ((const gchar *) sqlite3_column_text (stmt, 1));
+		*owner = g_strdup ((const gchar *)sqlite3_column_text (stmt, 1));
 	if (state != NULL)
-		*state = g_strdup ((const gchar *) sqlite3_column_text (stmt, 2));
+		*state = g_strdup ((const gchar *)sqlite3_column_text (stmt, 2));
 	return TRUE;
 }
 
 gboolean
 kith_store_set_registration (KithStore *store, const gchar *device_id, const gchar *key,
-			     const gchar *owner, const gchar *state, GError **error)
+                             const gchar *owner, const gchar *state, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
-		store,
-		"INSERT INTO registry (device_id, key, owner, state, updated) VALUES (?, ?, ?, ?, ?) "
-		"ON CONFLICT (device_id) DO UPDATE SET key = excluded.key, owner = excluded.owner, "
-		"state = excluded.state, updated = excluded.updated",
-		error);
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        "INSERT INTO registry (device_id, key, owner, state, updated) VALUES (?, ?, ?, ?, "
+	        "?) "
+	        "ON CONFLICT (device_id) DO UPDATE SET key = excluded.key, owner = excluded.owner, "
+	        "state = excluded.state, updated = excluded.updated",
+	        error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
@@ -396,7 +397,7 @@ kith_store_set_registration (KithStore *store, const gchar *device_id, const gch
 gboolean
 kith_store_clear_registration (KithStore *store, const gchar *device_id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr (sqlite3_stmt) stmt =
 	        kith_store_prepare (store, "DELETE FROM registry WHERE device_id = ?", error);
 	if (stmt == NULL)
 		return FALSE;
@@ -410,8 +411,8 @@ kith_store_clear_registration (KithStore *store, const gchar *device_id, GError 
 gchar *
 kith_store_get_registry_jid (KithStore *store, const gchar *device_id)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
 	        store, "SELECT registry FROM registry WHERE device_id = ?", &error);
 	if (stmt == NULL) {
 		g_warning ("%s", error->message);
@@ -420,14 +421,14 @@ kith_store_get_registry_jid (KithStore *store, const gchar *device_id)
 	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step (stmt) != SQLITE_ROW)
 		return NULL;
-	return g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+	return g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
 }
 
 gboolean
 kith_store_set_registry_jid (KithStore *store, const gchar *device_id, const gchar *registry,
                              GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = kith_store_prepare (
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
 	        store, "UPDATE registry SET registry = ? WHERE device_id = ?", error);
 	if (stmt == NULL)
 		return FALSE;

@@ -43,16 +43,16 @@ const gchar *kith_friend_decision_to_string (KithFriendDecision decision);
 /* the parent's answers (XEP-0324 cache), keyed by the exact question */
 gchar *kith_store_cache_get (KithStore *store, const gchar *device_id, const gchar *question);
 gboolean kith_store_cache_put (KithStore *store, const gchar *device_id, const gchar *question,
-			       const gchar *jid, const gchar *answer, GError **error);
+                               const gchar *jid, const gchar *answer, GError **error);
 /* forgets the answers about jid, or all of the device's with jid NULL */
 gboolean kith_store_cache_clear (KithStore *store, const gchar *device_id, const gchar *jid,
-				 GError **error);
+                                 GError **error);
 
 /* XEP-0347 state of a device: its KEY, its owner (or NULL), and state */
 gboolean kith_store_get_registration (KithStore *store, const gchar *device_id, gchar **key,
-				      gchar **owner, gchar **state);
+                                      gchar **owner, gchar **state);
 gboolean kith_store_set_registration (KithStore *store, const gchar *device_id, const gchar *key,
-				      const gchar *owner, const gchar *state, GError **error);
+                                      const gchar *owner, const gchar *state, GError **error);
 
 gboolean kith_store_clear_registration (KithStore *store, const gchar *device_id, GError **error);
 gchar *kith_store_get_registry_jid (KithStore *store, const gchar *device_id);

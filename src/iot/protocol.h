@@ -55,7 +55,7 @@ typedef struct {
 	gchar *tokens[3];       /* serviceToken, deviceToken, userToken, copied to the parent */
 	gint64 when;            /* g_get_real_time () units; 0 = now */
 	/* write */
-	GPtrArray *params; /* KithParam */
+	GPtrArray *params;   /* KithParam */
 	gboolean restricted; /* the parent allowed only params: setResponse lists them */
 	/* subscription: presence type; roster: item jid, subscription, ask */
 	gchar *type;

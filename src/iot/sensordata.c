@@ -150,7 +150,8 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 	}
 	request->seqnr = g_strdup (seqnr);
 	for (guint i = 0; i < G_N_ELEMENTS (request->tokens); i++)
-		request->tokens[i] = g_strdup (xmpp_stanza_get_attribute (req, kith_request_token_names[i]));
+		request->tokens[i] =
+		        g_strdup (xmpp_stanza_get_attribute (req, kith_request_token_names[i]));
 	for (guint i = 0; i < G_N_ELEMENTS (kith_read_flag_names); i++) {
 		const char *value = xmpp_stanza_get_attribute (req, kith_read_flag_names[i].name);
 		gboolean set = FALSE;
