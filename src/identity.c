@@ -43,6 +43,7 @@ struct _KithIdentity {
 	GHashTable *operations; /* KithOperation in flight (owned) */
 	GHashTable *reads;      /* requester "\x1f" seqnr -> KithOperation (an index) */
 	gchar *roster_id;       /* id of our roster request: only its answer is the roster */
+	GQueue early;           /* stanzas that came before the roster: judged once it is here */
 	GHashTable *iqs;        /* id -> KithPendingIq: IQs we sent, awaiting their answer */
 	guint iq_serial;
 	gchar *owner;               /* the Owner of the config, or the one who claimed the device */
@@ -740,9 +741,8 @@ kith_identity_track_owner (KithIdentity *self, xmpp_stanza_t *stanza)
 }
 
 static void
-kith_identity_stanza_cb (KithSession *session, xmpp_stanza_t *stanza, gpointer user_data)
+kith_identity_process (KithIdentity *self, xmpp_stanza_t *stanza)
 {
-	KithIdentity *self = user_data;
 	g_autoptr (GPtrArray) out = g_ptr_array_new ();
 	g_autoptr (GPtrArray) requests = g_ptr_array_new ();
 
@@ -758,6 +758,36 @@ kith_identity_stanza_cb (KithSession *session, xmpp_stanza_t *stanza, gpointer u
 		kith_identity_run (self, g_ptr_array_index (requests, i));
 }
 
+#define KITH_IDENTITY_EARLY_MAX 256
+
+static void
+kith_identity_release_stanza (gpointer stanza)
+{
+	xmpp_stanza_release (stanza);
+}
+
+static void
+kith_identity_stanza_cb (KithSession *session, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	KithIdentity *self = user_data;
+	gboolean answer = g_strcmp0 (xmpp_stanza_get_name (stanza), "iq") == 0 &&
+	                  (g_strcmp0 (xmpp_stanza_get_type (stanza), "result") == 0 ||
+	                   g_strcmp0 (xmpp_stanza_get_type (stanza), "error") == 0);
+	xmpp_stanza_t *early;
+
+	/* who is a friend is only known once the roster is here: requests wait for it */
+	if (self->roster_id != NULL && !answer &&
+	    g_queue_get_length (&self->early) < KITH_IDENTITY_EARLY_MAX) {
+		g_queue_push_tail (&self->early, xmpp_stanza_clone (stanza));
+		return;
+	}
+	kith_identity_process (self, stanza);
+	while (self->roster_id == NULL && (early = g_queue_pop_head (&self->early)) != NULL) {
+		kith_identity_process (self, early);
+		xmpp_stanza_release (early);
+	}
+}
+
 static void
 kith_identity_online_cb (KithSession *session, gpointer user_data)
 {
@@ -765,6 +795,7 @@ kith_identity_online_cb (KithSession *session, gpointer user_data)
 	xmpp_ctx_t *ctx = kith_session_get_ctx (session);
 	xmpp_stanza_t *iq;
 
+	g_queue_clear_full (&self->early, kith_identity_release_stanza);
 	g_free (self->roster_id);
 	self->roster_id =
 	        g_strdup_printf ("kith-roster-%08x%08x", g_random_int (), g_random_int ());
@@ -820,6 +851,7 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, Kit
 	self->protocol.bare_jid = kith_session_get_bare_jid (self->session);
 	self->protocol.domain = config->domain;
 	self->iqs = g_hash_table_new (g_str_hash, g_str_equal);
+	g_queue_init (&self->early);
 	self->owner_resources = g_ptr_array_new_with_free_func (g_free);
 	self->owner = config->owner[0] != '\0' ? g_strdup (config->owner) : NULL;
 	self->protocol.owner = self->owner;
@@ -860,6 +892,7 @@ kith_identity_free (KithIdentity *self)
 	g_hash_table_unref (self->reads);
 	g_hash_table_unref (self->operations);
 	g_free (self->roster_id);
+	g_queue_clear_full (&self->early, kith_identity_release_stanza);
 	g_hash_table_unref (self->iqs);
 	g_ptr_array_unref (self->owner_resources);
 	kith_parent_free (self->parent);
