@@ -239,8 +239,6 @@ kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointe
 	kith_store_get_registration (kith_identity_get_store (identity),
 	                             kith_registry_device_id (self), &key, NULL, NULL);
 	kith_registry_save (self, key, NULL, KITH_REGISTRY_REGISTERED);
-	kith_store_set_registry_jid (kith_identity_get_store (identity),
-	                             kith_registry_device_id (self), self->jid, NULL);
 	g_info ("%s: registered with %s", kith_registry_device_id (self), self->jid);
 }
 
@@ -259,6 +257,9 @@ kith_registry_register (KithRegistry *self)
 		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
 		return;
 	}
+	/* remembered before the answer: a registry may hold the record even if we never see it */
+	kith_store_set_registry_jid (kith_identity_get_store (identity),
+	                             kith_registry_device_id (self), self->jid, NULL);
 	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
 	xmpp_stanza_set_to (iq, self->jid);
 	element = kith_stanza_add_element (iq, "register", KITH_NS_DISCOVERY);

@@ -11,6 +11,7 @@ struct _KithSimDriver {
 	KithDriver parent_instance;
 	guint thermometers;
 	guint relays;
+	guint dimmers;
 	guint interval;      /* seconds between value updates; 0 = only on read */
 	GHashTable *failing; /* device ids whose reads fail */
 	guint timer_id;
@@ -19,7 +20,7 @@ struct _KithSimDriver {
 G_DEFINE_FINAL_TYPE (KithSimDriver, kith_sim_driver, KITH_TYPE_DRIVER)
 
 static const gchar *const kith_sim_keys[] = {
-	"Driver", "Thermometers", "Relays", "Interval", "FailReads", NULL,
+	"Driver", "Thermometers", "Relays", "Dimmers", "Interval", "FailReads", NULL,
 };
 
 gdouble
@@ -115,6 +116,40 @@ kith_sim_add_relay (KithSimDriver *self, guint index)
 	kith_driver_add_device (KITH_DRIVER (self), device);
 }
 
+static void
+kith_sim_add_dimmer (KithSimDriver *self, guint index)
+{
+	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
+	g_autofree gchar *id = g_strdup_printf ("%s-dimmer-%u", bus, index);
+	g_autofree gchar *label = g_strdup_printf ("Dimmer %u on %s", index, bus);
+	g_autoptr (KithDevice) device = kith_device_new (id, label);
+	gint64 now = g_get_real_time ();
+	KithField *field;
+
+	kith_device_set_model (device, "kith sim dimmer");
+	kith_device_set_manufacturer (device, "kith.sim");
+	kith_device_set_class (device, "Dimmer");
+	field = kith_field_new ("On", KITH_VALUE_BOOLEAN, NULL);
+	field->writable = TRUE;
+	field->in_status = TRUE;
+	field->categories = KITH_FIELD_MOMENTARY | KITH_FIELD_STATUS;
+	kith_device_add_field (device, field);
+	field = kith_field_new ("Level", KITH_VALUE_NUMERIC, "%");
+	field->writable = TRUE;
+	field->in_status = TRUE;
+	field->presence_step = 1;
+	field->min = 0;
+	field->max = 100;
+	field->categories = KITH_FIELD_MOMENTARY | KITH_FIELD_STATUS;
+	kith_device_add_field (device, field);
+	field = kith_field_new ("Model", KITH_VALUE_STRING, NULL);
+	field->categories = KITH_FIELD_IDENTITY;
+	kith_device_add_field (device, field);
+	kith_device_set_boolean (device, "On", FALSE, now);
+	kith_device_set_number (device, "Level", 100, now);
+	kith_driver_add_device (KITH_DRIVER (self), device);
+}
+
 static gboolean
 kith_sim_setup (KithDriver *driver, GKeyFile *keyfile, const gchar *group, GError **error)
 {
@@ -125,6 +160,8 @@ kith_sim_setup (KithDriver *driver, GKeyFile *keyfile, const gchar *group, GErro
 	                         error))
 		return FALSE;
 	if (!kith_sim_get_count (keyfile, group, "Relays", 100000, &self->relays, error))
+		return FALSE;
+	if (!kith_sim_get_count (keyfile, group, "Dimmers", 100000, &self->dimmers, error))
 		return FALSE;
 	if (!kith_sim_get_count (keyfile, group, "Interval", 86400, &self->interval, error))
 		return FALSE;
@@ -138,6 +175,8 @@ kith_sim_setup (KithDriver *driver, GKeyFile *keyfile, const gchar *group, GErro
 		kith_sim_add_thermometer (self, i);
 	for (guint i = 1; i <= self->relays; i++)
 		kith_sim_add_relay (self, i);
+	for (guint i = 1; i <= self->dimmers; i++)
+		kith_sim_add_dimmer (self, i);
 	return TRUE;
 }
 
@@ -155,9 +194,18 @@ kith_sim_sample (KithSimDriver *self, KithDevice *device, gint64 now)
 		return FALSE;
 	kith_device_set_value (device, "Model", &model);
 	if (index == 0) {
-		/* a relay: its state only changes when written; refresh the timestamp */
-		const KithValue *relay = kith_device_get_value (device, "Relay");
-		kith_device_set_boolean (device, "Relay", relay->boolean, now);
+		/* an actuator: its state only changes when written; refresh the timestamps */
+		GPtrArray *fields = kith_device_get_fields (device);
+		for (guint i = 0; i < fields->len; i++) {
+			const KithField *field = g_ptr_array_index (fields, i);
+			KithValue value = { 0 };
+			if (!field->writable)
+				continue;
+			kith_value_copy (&value, kith_device_get_value (device, field->name));
+			value.timestamp = now;
+			kith_device_set_value (device, field->name, &value);
+			kith_value_clear (&value);
+		}
 		return TRUE;
 	}
 	kith_device_set_number (device, "Temperature",

@@ -186,5 +186,65 @@ class ControlTest(KithTestCase):
         self.assertEqual(self.relay_value(), 'false')
 
 
+DIMMER = 'sim-dimmer-1'
+
+
+class DimmerTest(KithTestCase):
+    """A device with two writable parameters, a number with a range and a
+    boolean: sets of several parameters, ranges, and numbers for doubles."""
+
+    @classmethod
+    def setUpClass(cls):
+        world = cls.start_world(policy='open', thermometers=0, relays=0,
+                                extra_groups={'bus:sim': {'Dimmers': '1'}})
+        cls.kithd = world.kithd
+        cls.kithd.devices = [DIMMER]
+        cls.alice = world.peer('alice')
+        cls.kithd.wait_online(cls.alice)
+        befriend(cls.alice, [cls.kithd.jid(DIMMER)])
+        cls.dimmer = cls.kithd.full(DIMMER)
+
+    def set_iq(self, params):
+        return self.alice.iq_raw(
+            f"<iq type='set' to='{self.dimmer}'>"
+            f"<set xmlns='{NS['ctl']}'>{params}</set></iq>")
+
+    def values(self):
+        reply, msgs = readout_raw(self.alice, self.dimmer, str(next(_seqnr)))
+        self.assertEqual(reply.get('type'), 'result', error_of(reply))
+        return {f['name']: f for f in fields_of(msgs)}
+
+    def test_two_parameters_in_one_set(self):
+        reply = self.set_iq("<boolean name='On' value='true'/>"
+                            "<double name='Level' value='40'/>")
+        self.assertEqual(reply.get('type'), 'result', error_of(reply))
+        values = self.values()
+        self.assertEqual(values['On']['value'], 'true')
+        self.assertEqual(float(values['Level']['value']), 40)
+        self.assertEqual(values['Level']['type'], 'numeric')
+        self.assertEqual(values['Level'].get('unit'), '%')
+        self.assertEqual(values['Level'].get('writable'), 'true')
+
+    def test_int_is_accepted_for_a_number(self):
+        reply = self.set_iq("<int name='Level' value='55'/>")
+        self.assertEqual(reply.get('type'), 'result', error_of(reply))
+        self.assertEqual(float(self.values()['Level']['value']), 55)
+
+    def test_out_of_range_changes_nothing(self):
+        self.assertEqual(self.set_iq("<double name='Level' value='30'/>"
+                                     "<boolean name='On' value='false'/>")
+                         .get('type'), 'result')
+        reply = self.set_iq("<boolean name='On' value='true'/>"
+                            "<double name='Level' value='150'/>")
+        self.assertEqual(reply.get('type'), 'error')
+        self.assertEqual(error_of(reply)[:2], ('modify', 'bad-request'))
+        param = reply.find('.//ctl:paramError', NS)
+        self.assertIsNotNone(param)
+        self.assertEqual(param.get('var'), 'Level')
+        values = self.values()
+        self.assertEqual(values['On']['value'], 'false')
+        self.assertEqual(float(values['Level']['value']), 30)
+
+
 if __name__ == '__main__':
     main()

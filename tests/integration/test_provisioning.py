@@ -795,5 +795,48 @@ class ParentDiscoveryTest(ParentMixin, KithTestCase):
         self.assertEqual(self.prov.count('isFriend', jid=bob.bare), 1)
 
 
+DIMMER = 'sim-dimmer-1'
+
+
+class ParentRestrictedControlTest(ParentMixin, KithTestCase):
+    """canControl allowing one of two parameters: only that one is set, and
+    setResponse names it (XEP-0325 §3.5)."""
+
+    @classmethod
+    def setUpClass(cls):
+        args = parent_world(thermometers=0, relays=0)
+        args['extra_groups']['bus:sim'] = {'Dimmers': '1'}
+        world = cls.start_world(**args)
+        cls.kithd = world.kithd
+        cls.kithd.devices = [DIMMER]
+        cls.prov = world.components['prov']
+        cls.owner = world.peer('owner')
+        cls.kithd.wait_online(cls.owner)
+        befriend(cls.owner, [cls.kithd.jid(DIMMER)])
+
+    def dimmer_values(self):
+        reply, msgs = self.readout(self.owner, DIMMER)
+        self.assertEqual(reply.get('type'), 'result', error_of(reply))
+        return {f['name']: f['value'] for f in fields_of(msgs)}
+
+    def test_only_the_allowed_parameter_is_set(self):
+        ivy = self.world.peer('ivy')
+        self.befriend_via_parent(ivy, [DIMMER])
+        self.prov.rule('canControl', ivy.bare, Answer(True, parameters=['Level']))
+        before = self.dimmer_values()
+        reply = ivy.iq_raw(
+            f"<iq type='set' to='{self.kithd.full(DIMMER)}'>"
+            f"<set xmlns='{NS['ctl']}'><boolean name='On' value='true'/>"
+            "<double name='Level' value='25'/></set></iq>")
+        self.assertEqual(reply.get('type'), 'result', error_of(reply))
+        response = reply.find('ctl:setResponse', NS)
+        self.assertIsNotNone(response, to_string(reply))
+        self.assertEqual([(etree_name(c), c.get('name')) for c in response],
+                         [('parameter', 'Level')], to_string(reply))
+        after = self.dimmer_values()
+        self.assertEqual(after['On'], before['On'], 'a disallowed parameter was set')
+        self.assertEqual(float(after['Level']), 25)
+
+
 if __name__ == '__main__':
     main()
