@@ -131,6 +131,31 @@ kith_store_prepare (KithStore *store, const gchar *sql, GError **error)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+/* runs a write whose parameters are all text (NULL binds NULL); "now" is SQLite's clock */
+static gboolean
+kith_store_write (KithStore *store, const gchar *sql, const gchar *what, GError **error,
+                  const gchar *const *values, guint n_values)
+{
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (store, sql, error);
+
+	if (stmt == NULL)
+		return FALSE;
+	for (guint i = 0; i < n_values; i++) {
+		if (values[i] != NULL)
+			sqlite3_bind_text (stmt, (int)i + 1, values[i], -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null (stmt, (int)i + 1);
+	}
+	if (sqlite3_step (stmt) != SQLITE_DONE)
+		return kith_store_fail (store, error, what);
+	return TRUE;
+}
+
+#define KITH_STORE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
+#define kith_store_run(store, sql, what, error, ...)                                               \
+	kith_store_write (store, sql, what, error, (const gchar *const[]){ __VA_ARGS__ },          \
+	                  G_N_ELEMENTS (((const gchar *const[]){ __VA_ARGS__ })))
+
 gboolean
 kith_store_get_password (KithStore *store, const gchar *device_id, gchar **password, GError **error)
 {
@@ -156,18 +181,11 @@ gboolean
 kith_store_add_password (KithStore *store, const gchar *device_id, const gchar *password,
                          gchar **stored, GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store,
-	        "INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
-	        "ON CONFLICT (device_id) DO NOTHING",
-	        error);
-	if (stmt == NULL)
+	if (!kith_store_run (store,
+	                     "INSERT INTO accounts (device_id, password, created) "
+	                     "VALUES (?, ?, " KITH_STORE_NOW ") ON CONFLICT (device_id) DO NOTHING",
+	                     "save account", error, device_id, password))
 		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 2, password, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64 (stmt, 3, g_get_real_time () / G_USEC_PER_SEC);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "save account");
 	if (!kith_store_get_password (store, device_id, stored, error))
 		return FALSE;
 	if (*stored == NULL)
@@ -179,19 +197,11 @@ gboolean
 kith_store_set_password (KithStore *store, const gchar *device_id, const gchar *password,
                          GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store,
-	        "INSERT INTO accounts (device_id, password, created) VALUES (?, ?, ?) "
-	        "ON CONFLICT (device_id) DO UPDATE SET password = excluded.password",
-	        error);
-	if (stmt == NULL)
-		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 2, password, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64 (stmt, 3, g_get_real_time () / G_USEC_PER_SEC);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "save account");
-	return TRUE;
+	return kith_store_run (store,
+	                       "INSERT INTO accounts (device_id, password, created) "
+	                       "VALUES (?, ?, " KITH_STORE_NOW ") ON CONFLICT (device_id) "
+	                       "DO UPDATE SET password = excluded.password",
+	                       "save account", error, device_id, password);
 }
 
 const gchar *
@@ -226,21 +236,13 @@ gboolean
 kith_store_set_friend (KithStore *store, const gchar *device_id, const gchar *jid,
                        KithFriendDecision decision, GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store,
-	        "INSERT INTO friends (device_id, jid, decision, updated) VALUES (?, ?, ?, ?) "
-	        "ON CONFLICT (device_id, jid) DO UPDATE SET decision = excluded.decision, "
-	        "updated = excluded.updated",
-	        error);
-	if (stmt == NULL)
-		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 2, jid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 3, kith_friend_decision_to_string (decision), -1, SQLITE_STATIC);
-	sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "save friendship");
-	return TRUE;
+	return kith_store_run (store,
+	                       "INSERT INTO friends (device_id, jid, decision, updated) "
+	                       "VALUES (?, ?, ?, " KITH_STORE_NOW ") ON CONFLICT (device_id, jid) "
+	                       "DO UPDATE SET decision = excluded.decision, "
+	                       "updated = excluded.updated",
+	                       "save friendship", error, device_id, jid,
+	                       kith_friend_decision_to_string (decision));
 }
 
 gboolean
@@ -307,41 +309,24 @@ gboolean
 kith_store_cache_put (KithStore *store, const gchar *device_id, const gchar *question,
                       const gchar *jid, const gchar *answer, GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store,
-	        "INSERT INTO provisioning_cache (device_id, question, jid, answer, used) "
-	        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, question) DO UPDATE SET "
-	        "answer = excluded.answer, used = excluded.used",
-	        error);
-	if (stmt == NULL)
-		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 2, question, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 3, jid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 4, answer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "save provisioning answer");
-	return TRUE;
+	return kith_store_run (store,
+	                       "INSERT INTO provisioning_cache (device_id, question, jid, answer, "
+	                       "used) VALUES (?, ?, ?, ?, " KITH_STORE_NOW ") ON CONFLICT "
+	                       "(device_id, question) DO UPDATE SET answer = excluded.answer, "
+	                       "used = excluded.used",
+	                       "save provisioning answer", error, device_id, question, jid, answer);
 }
 
 /* jid NULL: every answer of the device */
 gboolean
 kith_store_cache_clear (KithStore *store, const gchar *device_id, const gchar *jid, GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store,
-	        jid != NULL ? "DELETE FROM provisioning_cache WHERE device_id = ? AND jid = ?"
-	                    : "DELETE FROM provisioning_cache WHERE device_id = ?",
-	        error);
-	if (stmt == NULL)
-		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	if (jid != NULL)
-		sqlite3_bind_text (stmt, 2, jid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "clear provisioning answers");
-	return TRUE;
+	if (jid == NULL)
+		return kith_store_run (store, "DELETE FROM provisioning_cache WHERE device_id = ?",
+		                       "clear provisioning answers", error, device_id);
+	return kith_store_run (store,
+	                       "DELETE FROM provisioning_cache WHERE device_id = ? AND jid = ?",
+	                       "clear provisioning answers", error, device_id, jid);
 }
 
 /* the registry state of a device: FALSE if none is stored */
@@ -372,39 +357,19 @@ gboolean
 kith_store_set_registration (KithStore *store, const gchar *device_id, const gchar *key,
                              const gchar *owner, const gchar *state, GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store,
-	        "INSERT INTO registry (device_id, key, owner, state, updated) VALUES (?, ?, ?, ?, "
-	        "?) "
-	        "ON CONFLICT (device_id) DO UPDATE SET key = excluded.key, owner = excluded.owner, "
-	        "state = excluded.state, updated = excluded.updated",
-	        error);
-	if (stmt == NULL)
-		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text (stmt, 2, key, -1, SQLITE_TRANSIENT);
-	if (owner != NULL)
-		sqlite3_bind_text (stmt, 3, owner, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null (stmt, 3);
-	sqlite3_bind_text (stmt, 4, state, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64 (stmt, 5, g_get_real_time () / G_USEC_PER_SEC);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "save registration");
-	return TRUE;
+	return kith_store_run (store,
+	                       "INSERT INTO registry (device_id, key, owner, state, updated) "
+	                       "VALUES (?, ?, ?, ?, " KITH_STORE_NOW ") ON CONFLICT (device_id) "
+	                       "DO UPDATE SET key = excluded.key, owner = excluded.owner, "
+	                       "state = excluded.state, updated = excluded.updated",
+	                       "save registration", error, device_id, key, owner, state);
 }
 
 gboolean
 kith_store_clear_registration (KithStore *store, const gchar *device_id, GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt =
-	        kith_store_prepare (store, "DELETE FROM registry WHERE device_id = ?", error);
-	if (stmt == NULL)
-		return FALSE;
-	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "forget registration");
-	return TRUE;
+	return kith_store_run (store, "DELETE FROM registry WHERE device_id = ?",
+	                       "forget registration", error, device_id);
 }
 
 /* the registry a device registered with: to withdraw from it when Registry= changes */
@@ -428,16 +393,6 @@ gboolean
 kith_store_set_registry_jid (KithStore *store, const gchar *device_id, const gchar *registry,
                              GError **error)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store, "UPDATE registry SET registry = ? WHERE device_id = ?", error);
-	if (stmt == NULL)
-		return FALSE;
-	if (registry != NULL)
-		sqlite3_bind_text (stmt, 1, registry, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null (stmt, 1);
-	sqlite3_bind_text (stmt, 2, device_id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step (stmt) != SQLITE_DONE)
-		return kith_store_fail (store, error, "save registry");
-	return TRUE;
+	return kith_store_run (store, "UPDATE registry SET registry = ? WHERE device_id = ?",
+	                       "save registry", error, registry, device_id);
 }
