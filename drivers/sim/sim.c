@@ -61,18 +61,51 @@ kith_sim_get_count (GKeyFile *keyfile, const gchar *group, const gchar *key, gui
 	return TRUE;
 }
 
+/* a simulated device of a class: "thermometer" gives NAME-thermometer-N, "Thermometer N on
+ * NAME", model "kith sim thermometer"; the Model identity field is added last by the caller */
+static KithDevice *
+kith_sim_new_device (KithSimDriver *self, const gchar *kind, const gchar *class_name, guint index)
+{
+	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
+	g_autofree gchar *id = g_strdup_printf ("%s-%s-%u", bus, kind, index);
+	g_autofree gchar *label = g_strdup_printf ("%s %u on %s", class_name, index, bus);
+	g_autofree gchar *model = g_strdup_printf ("kith sim %s", kind);
+	KithDevice *device = kith_device_new (id, label);
+
+	kith_device_set_model (device, model);
+	kith_device_set_manufacturer (device, "kith.sim");
+	kith_device_set_class (device, class_name);
+	return device;
+}
+
+/* the identity field, and the device handed to the driver */
+static void
+kith_sim_add_device (KithSimDriver *self, KithDevice *device)
+{
+	KithField *field = kith_field_new ("Model", KITH_VALUE_STRING, NULL);
+	field->categories = KITH_FIELD_IDENTITY;
+	kith_device_add_field (device, field);
+	kith_driver_add_device (KITH_DRIVER (self), device);
+}
+
+/* a writable field that also shows in the presence status */
+static KithField *
+kith_sim_control_field (const gchar *name, KithValueType type, const gchar *unit)
+{
+	KithField *field = kith_field_new (name, type, unit);
+	field->writable = TRUE;
+	field->in_status = TRUE;
+	field->categories = KITH_FIELD_MOMENTARY | KITH_FIELD_STATUS;
+	return field;
+}
+
 static void
 kith_sim_add_thermometer (KithSimDriver *self, guint index)
 {
-	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
-	g_autofree gchar *id = g_strdup_printf ("%s-thermometer-%u", bus, index);
-	g_autofree gchar *label = g_strdup_printf ("Thermometer %u on %s", index, bus);
-	g_autoptr (KithDevice) device = kith_device_new (id, label);
+	g_autoptr (KithDevice) device =
+	        kith_sim_new_device (self, "thermometer", "Thermometer", index);
 	KithField *field;
 
-	kith_device_set_model (device, "kith sim thermometer");
-	kith_device_set_manufacturer (device, "kith.sim");
-	kith_device_set_class (device, "Thermometer");
 	field = kith_field_new ("Temperature", KITH_VALUE_NUMERIC, "°C");
 	field->decimals = 2;
 	field->status_decimals = 1;
@@ -85,69 +118,36 @@ kith_sim_add_thermometer (KithSimDriver *self, guint index)
 	field->presence_step = 2.0;
 	field->in_status = TRUE;
 	kith_device_add_field (device, field);
-	field = kith_field_new ("Model", KITH_VALUE_STRING, NULL);
-	field->categories = KITH_FIELD_IDENTITY;
-	kith_device_add_field (device, field);
 	g_object_set_data (G_OBJECT (device), "kith-sim-index", GUINT_TO_POINTER (index));
-	kith_driver_add_device (KITH_DRIVER (self), device);
+	kith_sim_add_device (self, device);
 }
 
 static void
 kith_sim_add_relay (KithSimDriver *self, guint index)
 {
-	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
-	g_autofree gchar *id = g_strdup_printf ("%s-relay-%u", bus, index);
-	g_autofree gchar *label = g_strdup_printf ("Relay %u on %s", index, bus);
-	g_autoptr (KithDevice) device = kith_device_new (id, label);
-	KithField *field;
+	g_autoptr (KithDevice) device = kith_sim_new_device (self, "relay", "Relay", index);
 
-	kith_device_set_model (device, "kith sim relay");
-	kith_device_set_manufacturer (device, "kith.sim");
-	kith_device_set_class (device, "Relay");
-	field = kith_field_new ("Relay", KITH_VALUE_BOOLEAN, NULL);
-	field->writable = TRUE;
-	field->in_status = TRUE;
-	field->categories = KITH_FIELD_MOMENTARY | KITH_FIELD_STATUS;
-	kith_device_add_field (device, field);
-	field = kith_field_new ("Model", KITH_VALUE_STRING, NULL);
-	field->categories = KITH_FIELD_IDENTITY;
-	kith_device_add_field (device, field);
+	kith_device_add_field (device, kith_sim_control_field ("Relay", KITH_VALUE_BOOLEAN, NULL));
 	kith_device_set_boolean (device, "Relay", FALSE, g_get_real_time ());
-	kith_driver_add_device (KITH_DRIVER (self), device);
+	kith_sim_add_device (self, device);
 }
 
 static void
 kith_sim_add_dimmer (KithSimDriver *self, guint index)
 {
-	const gchar *bus = kith_driver_get_bus_name (KITH_DRIVER (self));
-	g_autofree gchar *id = g_strdup_printf ("%s-dimmer-%u", bus, index);
-	g_autofree gchar *label = g_strdup_printf ("Dimmer %u on %s", index, bus);
-	g_autoptr (KithDevice) device = kith_device_new (id, label);
+	g_autoptr (KithDevice) device = kith_sim_new_device (self, "dimmer", "Dimmer", index);
 	gint64 now = g_get_real_time ();
 	KithField *field;
 
-	kith_device_set_model (device, "kith sim dimmer");
-	kith_device_set_manufacturer (device, "kith.sim");
-	kith_device_set_class (device, "Dimmer");
-	field = kith_field_new ("On", KITH_VALUE_BOOLEAN, NULL);
-	field->writable = TRUE;
-	field->in_status = TRUE;
-	field->categories = KITH_FIELD_MOMENTARY | KITH_FIELD_STATUS;
-	kith_device_add_field (device, field);
-	field = kith_field_new ("Level", KITH_VALUE_NUMERIC, "%");
-	field->writable = TRUE;
-	field->in_status = TRUE;
+	kith_device_add_field (device, kith_sim_control_field ("On", KITH_VALUE_BOOLEAN, NULL));
+	field = kith_sim_control_field ("Level", KITH_VALUE_NUMERIC, "%");
 	field->presence_step = 1;
 	field->min = 0;
 	field->max = 100;
-	field->categories = KITH_FIELD_MOMENTARY | KITH_FIELD_STATUS;
-	kith_device_add_field (device, field);
-	field = kith_field_new ("Model", KITH_VALUE_STRING, NULL);
-	field->categories = KITH_FIELD_IDENTITY;
 	kith_device_add_field (device, field);
 	kith_device_set_boolean (device, "On", FALSE, now);
 	kith_device_set_number (device, "Level", 100, now);
-	kith_driver_add_device (KITH_DRIVER (self), device);
+	kith_sim_add_device (self, device);
 }
 
 static gboolean
