@@ -22,9 +22,9 @@ typedef struct {
 
 static const gchar *const kith_keys_kith[] = { "StateDirectory", NULL };
 static const gchar *const kith_keys_xmpp[] = {
-	"Mode",          "Server", "Port",      "Domain",          "Resource",
-	"Register",      "Tls",    "TlsCaFile", "ComponentDomain", "ComponentSecret",
-	"MaxConnecting", NULL,
+	"Mode",         "Server",        "Port",      "Domain",          "Resource",
+	"Register",     "Tls",           "TlsCaFile", "ComponentDomain", "ComponentSecret",
+	"PresenceRate", "MaxConnecting", NULL,
 };
 static const gchar *const kith_keys_friendship[] = {
 	"Policy", "Owner", "Allow", "Provisioning", "ProvisioningTimeout", "Registry", NULL,
@@ -361,19 +361,44 @@ kith_config_parse_xmpp (KithConfig *config, GError **error)
 	if (!kith_config_get_choice (config, "xmpp", "Mode", modes, KITH_MODE_CLIENT, &mode, error))
 		return FALSE;
 	config->mode = mode;
-	if (config->mode == KITH_MODE_COMPONENT)
-		return kith_config_fail (config, error, "xmpp", "Mode",
-		                         "component mode is not available in this version");
 	config->server = kith_config_get_string (config, "xmpp", "Server", "");
-	if (!kith_config_get_uint (config, "xmpp", "Port", 5222, 1, 65535, &port, error))
+	if (!kith_config_get_uint (config, "xmpp", "Port",
+	                           config->mode == KITH_MODE_COMPONENT ? 5347 : 5222, 1, 65535,
+	                           &port, error))
 		return FALSE;
 	config->port = (guint16)port;
+	config->component_domain = kith_config_get_string (config, "xmpp", "ComponentDomain", "");
+	kith_config_normalize_jid (&config->component_domain);
+	config->component_secret = kith_config_get_string (config, "xmpp", "ComponentSecret", "");
 	config->domain = kith_config_get_string (config, "xmpp", "Domain", "");
 	kith_config_normalize_jid (&config->domain);
+	if (config->mode == KITH_MODE_COMPONENT) {
+		const gchar *dot = strchr (config->component_domain, '.');
+		if (config->component_domain[0] == '\0' ||
+		    !kith_jid_is_valid_bare (config->component_domain) ||
+		    strchr (config->component_domain, '@') != NULL)
+			return kith_config_fail (
+			        config, error, "xmpp", "ComponentDomain",
+			        "component mode needs the component's domain, e.g. "
+			        "ComponentDomain=devices.example.net");
+		if (config->component_secret[0] == '\0')
+			return kith_config_fail (
+			        config, error, "xmpp", "ComponentSecret",
+			        "component mode needs the secret the server has for "
+			        "%s",
+			        config->component_domain);
+		/* the server's own domain (service discovery): by default the component's parent */
+		if (config->domain[0] == '\0' && dot != NULL && dot[1] != '\0') {
+			g_free (config->domain);
+			config->domain = g_strdup (dot + 1);
+		}
+	}
 	if (config->domain[0] == '\0' || !kith_jid_is_valid_bare (config->domain) ||
 	    strchr (config->domain, '@') != NULL)
 		return kith_config_fail (config, error, "xmpp", "Domain",
 		                         "a domain name is required, e.g. Domain=example.net");
+	config->device_domain =
+	        config->mode == KITH_MODE_COMPONENT ? config->component_domain : config->domain;
 	config->resource = kith_config_get_string (config, "xmpp", "Resource", "kith");
 	if (config->resource[0] == '\0' || strchr (config->resource, '/') != NULL)
 		return kith_config_fail (config, error, "xmpp", "Resource",
@@ -390,8 +415,9 @@ kith_config_parse_xmpp (KithConfig *config, GError **error)
 	    !g_file_test (config->tls_ca_file, G_FILE_TEST_IS_REGULAR))
 		return kith_config_fail (config, error, "xmpp", "TlsCaFile",
 		                         "'%s' is not a readable file", config->tls_ca_file);
-	config->component_domain = kith_config_get_string (config, "xmpp", "ComponentDomain", "");
-	config->component_secret = kith_config_get_string (config, "xmpp", "ComponentSecret", "");
+	if (!kith_config_get_uint (config, "xmpp", "PresenceRate", 2000, 10, 1000000,
+	                           &config->presence_rate, error))
+		return FALSE;
 	if (!kith_config_get_uint (config, "xmpp", "MaxConnecting", 8, 1, 1000, &max_connecting,
 	                           error))
 		return FALSE;

@@ -46,7 +46,9 @@ typedef struct {
 	gchar *tls_ca_file;
 	gchar *component_domain;
 	gchar *component_secret;
-	guint max_connecting; /* sessions negotiating at once */
+	guint max_connecting;       /* sessions negotiating at once */
+	guint presence_rate;        /* component mode: presence stanzas per second at most */
+	const gchar *device_domain; /* devices are <id>@device_domain: domain or component_domain */
 
 	KithPolicyKind policy;
 	gchar *owner;

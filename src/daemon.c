@@ -7,6 +7,7 @@
 #include "identity.h"
 #include "iot/policy.h"
 #include "kith-error.h"
+#include "router.h"
 #include "store.h"
 #include "xmpp/session.h"
 
@@ -19,6 +20,7 @@ struct _KithDaemon {
 	KithStore *store;
 	KithPolicy *policy;
 	KithConnectGate *gate;
+	KithRouter *router; /* component mode */
 	guint stopping;
 	GHashTable *seen_online; /* identities online at least once */
 	gint64 started;
@@ -95,6 +97,7 @@ kith_daemon_free (KithDaemon *self)
 	for (guint i = 0; i < self->drivers->len; i++)
 		kith_driver_stop (g_ptr_array_index (self->drivers, i));
 	g_ptr_array_unref (self->identities);
+	kith_router_free (self->router);
 	g_ptr_array_unref (self->drivers);
 	if (self->seen_online != NULL)
 		g_hash_table_unref (self->seen_online);
@@ -117,8 +120,8 @@ kith_daemon_describe (KithDaemon *self, GString *out)
 		for (guint j = 0; j < devices->len; j++) {
 			KithDevice *device = g_ptr_array_index (devices, j);
 			g_string_append_printf (out, "  %s@%s/%s  %s\n",
-			                        kith_device_get_id (device), self->config->domain,
-			                        self->config->resource,
+			                        kith_device_get_id (device),
+			                        self->config->device_domain, self->config->resource,
 			                        kith_device_get_label (device));
 		}
 	}
@@ -165,6 +168,8 @@ kith_daemon_start (KithDaemon *self, GError **error)
 	kith_session_global_init (self->config);
 	self->policy = kith_policy_new (self->config);
 	self->gate = kith_connect_gate_new (self->config->max_connecting);
+	if (self->config->mode == KITH_MODE_COMPONENT)
+		self->router = kith_router_new (self->config, self->store);
 	self->seen_online = g_hash_table_new (g_direct_hash, g_direct_equal);
 	self->started = g_get_monotonic_time ();
 	for (guint i = 0; i < self->drivers->len; i++) {
@@ -181,14 +186,21 @@ kith_daemon_start (KithDaemon *self, GError **error)
 		for (guint j = 0; j < devices->len; j++) {
 			KithIdentity *identity = kith_identity_new (
 			        self->config, self->store, self->policy, self->gate,
+			        self->router != NULL ? kith_router_get_component (self->router)
+			                             : NULL,
 			        g_ptr_array_index (devices, j), kith_daemon_online_cb, self);
 			g_ptr_array_add (self->identities, identity);
+			if (self->router != NULL)
+				kith_router_add (self->router, identity);
 			kith_identity_start (identity);
 		}
 	}
-	g_message ("kithd %s: %u devices as %s@%s, state in %s", KITH_VERSION,
-	           self->identities->len, "<device-id>", self->config->domain,
+	g_message ("kithd %s: %u devices as %s@%s (%s mode), state in %s", KITH_VERSION,
+	           self->identities->len, "<device-id>", self->config->device_domain,
+	           self->config->mode == KITH_MODE_COMPONENT ? "component" : "client",
 	           kith_store_get_path (self->store));
+	if (self->router != NULL)
+		kith_router_start (self->router);
 	return TRUE;
 }
 
@@ -211,6 +223,13 @@ kith_daemon_identity_stopped_cb (KithIdentity *identity, gpointer user_data)
 }
 
 static gboolean
+kith_daemon_router_stopped_cb (gpointer user_data)
+{
+	kith_daemon_identity_stopped_cb (NULL, user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
 kith_daemon_stop_timeout_cb (gpointer user_data)
 {
 	KithDaemon *self = user_data;
@@ -227,14 +246,17 @@ kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data)
 	self->stop_data = user_data;
 	for (guint i = 0; i < self->drivers->len; i++)
 		kith_driver_stop (g_ptr_array_index (self->drivers, i));
-	if (self->identities->len == 0) {
+	if (self->identities->len == 0 && self->router == NULL) {
 		kith_daemon_finish_stop (self);
 		return;
 	}
-	self->stopping = self->identities->len;
+	/* component mode: every device says goodbye, then the one stream closes */
+	self->stopping = self->identities->len + (self->router != NULL ? 1 : 0);
 	self->stop_timer = g_timeout_add_seconds (KITH_DAEMON_STOP_TIMEOUT_S,
 	                                          kith_daemon_stop_timeout_cb, self);
 	for (guint i = 0; i < self->identities->len; i++)
 		kith_identity_stop (g_ptr_array_index (self->identities, i),
 		                    kith_daemon_identity_stopped_cb, self);
+	if (self->router != NULL)
+		kith_router_stop (self->router, kith_daemon_router_stopped_cb, self);
 }

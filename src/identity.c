@@ -6,19 +6,9 @@
 #include "driver.h"
 #include "iot/protocol.h"
 #include "iot/stanza.h"
+#include "iot/subscription.h"
 #include "parent.h"
 #include "registry.h"
-
-typedef enum {
-	KITH_SUB_NONE = 0,
-	KITH_SUB_TO = 1 << 0,
-	KITH_SUB_FROM = 1 << 1,
-} KithSubscription;
-
-typedef struct {
-	KithSubscription subscription;
-	gboolean ask;
-} KithRosterItem;
 
 typedef struct {
 	KithIdentity *identity; /* NULL once the identity is gone */
@@ -37,9 +27,13 @@ struct _KithIdentity {
 	KithStore *store;
 	KithPolicy *policy;
 	KithDevice *device;
-	KithSession *session;
+	KithSession *session;     /* client mode: the device's own stream */
+	KithComponent *component; /* component mode: the stream all devices share */
+	gboolean announced;       /* component mode: online on the component's stream */
+	gchar *bare_jid;
+	gchar *full_jid;
 	KithProtocol protocol;
-	GHashTable *roster;     /* bare JID -> KithRosterItem */
+	GHashTable *roster;     /* bare JID -> KithSubState flags (GUINT_TO_POINTER) */
 	GHashTable *operations; /* KithOperation in flight (owned) */
 	GHashTable *reads;      /* requester "\x1f" seqnr -> KithOperation (an index) */
 	gchar *roster_id;       /* id of our roster request: only its answer is the roster */
@@ -67,11 +61,42 @@ typedef struct {
 	guint timer_id;
 } KithPendingIq;
 
+static void kith_identity_component_send (KithIdentity *self, xmpp_stanza_t *stanza);
+
 void
 kith_identity_send (KithIdentity *self, xmpp_stanza_t *stanza)
 {
-	kith_session_send (self->session, stanza);
+	if (self->component != NULL)
+		kith_identity_component_send (self, stanza);
+	else
+		kith_session_send (self->session, stanza);
 	xmpp_stanza_release (stanza);
+}
+
+static guint
+kith_identity_state (KithIdentity *self, const gchar *jid)
+{
+	return jid != NULL ? GPOINTER_TO_UINT (g_hash_table_lookup (self->roster, jid)) : 0;
+}
+
+/* a roster change; in component mode the roster is ours to keep */
+static void
+kith_identity_set_state (KithIdentity *self, const gchar *jid, guint state)
+{
+	g_autoptr (GError) error = NULL;
+	guint was = kith_identity_state (self, jid);
+
+	if (state == 0)
+		g_hash_table_remove (self->roster, jid);
+	else
+		g_hash_table_insert (self->roster, g_strdup (jid), GUINT_TO_POINTER (state));
+	if (self->component == NULL || state == was)
+		return;
+	g_debug ("%s: %s: %s -> %s", kith_device_get_id (self->device), jid,
+	         kith_subscription_describe (was), kith_subscription_describe (state));
+	if (!kith_store_set_roster (self->store, kith_device_get_id (self->device), jid, state,
+	                            &error))
+		g_warning ("%s: %s", kith_device_get_id (self->device), error->message);
 }
 
 static void
@@ -144,15 +169,13 @@ static gboolean
 kith_identity_is_trusted_cb (const gchar *bare_jid, gpointer user_data)
 {
 	KithIdentity *self = user_data;
-	KithRosterItem *item = g_hash_table_lookup (self->roster, bare_jid);
-	return item != NULL && (item->subscription & KITH_SUB_FROM) != 0;
+	return (kith_identity_state (self, bare_jid) & KITH_SUB_FROM) != 0;
 }
 
 static xmpp_stanza_t *
 kith_identity_presence (KithIdentity *self)
 {
-	xmpp_ctx_t *ctx = kith_session_get_ctx (self->session);
-	xmpp_stanza_t *presence = kith_stanza_presence (ctx, NULL, NULL, NULL);
+	xmpp_stanza_t *presence = kith_stanza_presence (self->protocol.ctx, NULL, NULL, NULL);
 	g_autofree gchar *status = kith_device_format_status (self->device);
 
 	if (status[0] != '\0')
@@ -166,15 +189,14 @@ kith_identity_changed_cb (KithDevice *device, gpointer user_data)
 {
 	KithIdentity *self = user_data;
 	/* presence follows meaningful changes only, not every sample */
-	if (kith_session_is_online (self->session) && kith_device_status_changed (device))
+	if (kith_identity_is_online (self) && kith_device_status_changed (device))
 		kith_identity_send (self, kith_identity_presence (self));
 }
 
 static void
 kith_identity_send_subscription (KithIdentity *self, const gchar *type, const gchar *jid)
 {
-	kith_identity_send (
-	        self, kith_stanza_presence (kith_session_get_ctx (self->session), type, NULL, jid));
+	kith_identity_send (self, kith_stanza_presence (self->protocol.ctx, type, NULL, jid));
 }
 
 static void
@@ -189,7 +211,7 @@ kith_identity_remember (KithIdentity *self, const gchar *jid, KithFriendDecision
 static void
 kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision decision)
 {
-	KithRosterItem *item = g_hash_table_lookup (self->roster, jid);
+	guint state = kith_identity_state (self, jid);
 
 	g_info ("%s: friend request from %s: %s", kith_device_get_id (self->device), jid,
 	        kith_decision_to_string (decision));
@@ -197,7 +219,7 @@ kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision
 	case KITH_DECISION_ACCEPT:
 		kith_identity_send_subscription (self, "subscribed", jid);
 		/* friendship is mutual: ask to see them too */
-		if (item == NULL || ((item->subscription & KITH_SUB_TO) == 0 && !item->ask))
+		if ((state & (KITH_SUB_TO | KITH_SUB_PENDING_OUT)) == 0)
 			kith_identity_send_subscription (self, "subscribe", jid);
 		kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
 		break;
@@ -214,11 +236,20 @@ kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision
 static void
 kith_identity_remove_friend (KithIdentity *self, const gchar *jid)
 {
-	xmpp_ctx_t *ctx = kith_session_get_ctx (self->session);
-	xmpp_stanza_t *iq = xmpp_iq_new (ctx, "set", "kith-roster-remove");
-	xmpp_stanza_t *query = kith_stanza_add_element (iq, "query", KITH_NS_ROSTER);
-	xmpp_stanza_t *item = kith_stanza_add_element (query, "item", NULL);
+	xmpp_ctx_t *ctx = self->protocol.ctx;
+	xmpp_stanza_t *iq, *query, *item;
 
+	if (self->component != NULL) {
+		/* what a server does for a roster remove: both directions end, the item goes */
+		kith_identity_send_subscription (self, "unsubscribed", jid);
+		kith_identity_send_subscription (self, "unsubscribe", jid);
+		kith_identity_set_state (self, jid, 0);
+		kith_identity_remember (self, jid, KITH_FRIEND_REMOVED);
+		return;
+	}
+	iq = xmpp_iq_new (ctx, "set", "kith-roster-remove");
+	query = kith_stanza_add_element (iq, "query", KITH_NS_ROSTER);
+	item = kith_stanza_add_element (query, "item", NULL);
 	xmpp_stanza_set_attribute (item, "jid", jid);
 	xmpp_stanza_set_attribute (item, "subscription", "remove");
 	/* a roster remove sends both unsubscribe and unsubscribed */
@@ -245,11 +276,11 @@ kith_identity_judge (KithIdentity *self, const gchar *jid)
 static void
 kith_identity_subscription (KithIdentity *self, KithRequest *request)
 {
-	KithRosterItem *item = g_hash_table_lookup (self->roster, request->jid);
+	guint state = kith_identity_state (self, request->jid);
 	const gchar *device_id = kith_device_get_id (self->device);
 
 	if (g_strcmp0 (request->type, "subscribe") == 0) {
-		if (item != NULL && (item->subscription & KITH_SUB_FROM) != 0) {
+		if ((state & KITH_SUB_FROM) != 0) {
 			kith_identity_send_subscription (self, "subscribed", request->jid);
 			return;
 		}
@@ -278,11 +309,11 @@ kith_identity_decide (KithIdentity *self, const gchar *jid, KithDecision decisio
 void
 kith_identity_befriend (KithIdentity *self, const gchar *jid)
 {
-	KithRosterItem *item = g_hash_table_lookup (self->roster, jid);
+	guint state = kith_identity_state (self, jid);
 	/* pre-approval: their request is accepted by the server without asking us */
-	if (item == NULL || (item->subscription & KITH_SUB_FROM) == 0)
+	if ((state & KITH_SUB_FROM) == 0)
 		kith_identity_send_subscription (self, "subscribed", jid);
-	if (item == NULL || ((item->subscription & KITH_SUB_TO) == 0 && !item->ask))
+	if ((state & (KITH_SUB_TO | KITH_SUB_PENDING_OUT)) == 0)
 		kith_identity_send_subscription (self, "subscribe", jid);
 	kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
 }
@@ -296,25 +327,25 @@ kith_identity_unfriend (KithIdentity *self, const gchar *jid)
 static void
 kith_identity_roster (KithIdentity *self, KithRequest *request)
 {
-	KithRosterItem *item;
+	guint state = 0;
 
+	/* component mode: no server keeps a roster for us, and nobody else may push one */
+	if (self->component != NULL)
+		return;
 	if (request->roster_remove) {
 		g_hash_table_remove (self->roster, request->jid);
 		return;
 	}
-	item = g_hash_table_lookup (self->roster, request->jid);
-	if (item == NULL) {
-		item = g_new0 (KithRosterItem, 1);
-		g_hash_table_insert (self->roster, g_strdup (request->jid), item);
-	}
-	item->ask = request->ask;
-	item->subscription = KITH_SUB_NONE;
+	if (request->ask)
+		state |= KITH_SUB_PENDING_OUT;
 	if (g_strcmp0 (request->subscription, "to") == 0 ||
 	    g_strcmp0 (request->subscription, "both") == 0)
-		item->subscription |= KITH_SUB_TO;
+		state |= KITH_SUB_TO;
 	if (g_strcmp0 (request->subscription, "from") == 0 ||
 	    g_strcmp0 (request->subscription, "both") == 0)
-		item->subscription |= KITH_SUB_FROM;
+		state |= KITH_SUB_FROM;
+	/* kept even as "none": the item exists on the server */
+	g_hash_table_insert (self->roster, g_strdup (request->jid), GUINT_TO_POINTER (state));
 }
 
 static void
@@ -788,6 +819,21 @@ kith_identity_stanza_cb (KithSession *session, xmpp_stanza_t *stanza, gpointer u
 	}
 }
 
+/* initial presence, then what the parent and the registry need to hear */
+static void
+kith_identity_came_online (KithIdentity *self)
+{
+	kith_device_status_changed (self->device);
+	g_ptr_array_set_size (self->owner_resources, 0);
+	kith_identity_send (self, kith_identity_presence (self));
+	if (self->parent != NULL)
+		kith_parent_online (self->parent);
+	if (self->registry != NULL)
+		kith_registry_online (self->registry);
+	if (self->online != NULL)
+		self->online (self, self->online_data);
+}
+
 static void
 kith_identity_online_cb (KithSession *session, gpointer user_data)
 {
@@ -804,15 +850,7 @@ kith_identity_online_cb (KithSession *session, gpointer user_data)
 	/* roster first, then initial presence: the server then redelivers pending requests */
 	kith_stanza_add_element (iq, "query", KITH_NS_ROSTER);
 	kith_identity_send (self, iq);
-	kith_device_status_changed (self->device);
-	kith_identity_send (self, kith_identity_presence (self));
-	g_ptr_array_set_size (self->owner_resources, 0);
-	if (self->parent != NULL)
-		kith_parent_online (self->parent);
-	if (self->registry != NULL)
-		kith_registry_online (self->registry);
-	if (self->online != NULL)
-		self->online (self, self->online_data);
+	kith_identity_came_online (self);
 }
 
 static void
@@ -831,7 +869,8 @@ static const KithSessionCallbacks kith_identity_callbacks = {
 
 KithIdentity *
 kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, KithConnectGate *gate,
-                   KithDevice *device, KithIdentityFunc online, gpointer user_data)
+                   KithComponent *component, KithDevice *device, KithIdentityFunc online,
+                   gpointer user_data)
 {
 	KithIdentity *self = g_new0 (KithIdentity, 1);
 
@@ -841,14 +880,22 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, Kit
 	self->store = store;
 	self->policy = policy;
 	self->device = g_object_ref (device);
-	self->roster = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	self->roster = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	self->operations = g_hash_table_new (g_direct_hash, g_direct_equal);
 	self->reads = g_hash_table_new (g_str_hash, g_str_equal);
-	self->session = kith_session_new (config, gate, store, kith_device_get_id (device),
-	                                  &kith_identity_callbacks, self);
-	self->protocol.ctx = kith_session_get_ctx (self->session);
+	self->bare_jid =
+	        g_strdup_printf ("%s@%s", kith_device_get_id (device), config->device_domain);
+	self->full_jid = g_strdup_printf ("%s/%s", self->bare_jid, config->resource);
+	if (component != NULL) {
+		self->component = component;
+		self->protocol.ctx = kith_component_get_ctx (component);
+	} else {
+		self->session = kith_session_new (config, gate, store, kith_device_get_id (device),
+		                                  &kith_identity_callbacks, self);
+		self->protocol.ctx = kith_session_get_ctx (self->session);
+	}
 	self->protocol.device = device;
-	self->protocol.bare_jid = kith_session_get_bare_jid (self->session);
+	self->protocol.bare_jid = self->bare_jid;
 	self->protocol.domain = config->domain;
 	self->iqs = g_hash_table_new (g_str_hash, g_str_equal);
 	g_queue_init (&self->early);
@@ -899,7 +946,10 @@ kith_identity_free (KithIdentity *self)
 	kith_registry_free (self->registry);
 	g_free (self->owner);
 	g_hash_table_unref (self->roster);
-	kith_session_free (self->session);
+	if (self->session != NULL)
+		kith_session_free (self->session);
+	g_free (self->bare_jid);
+	g_free (self->full_jid);
 	g_object_unref (self->device);
 	g_free (self);
 }
@@ -907,7 +957,9 @@ kith_identity_free (KithIdentity *self)
 void
 kith_identity_start (KithIdentity *self)
 {
-	kith_session_start (self->session);
+	/* component mode: the component's stream brings every device online */
+	if (self->session != NULL)
+		kith_session_start (self->session);
 }
 
 void
@@ -915,11 +967,16 @@ kith_identity_stop (KithIdentity *self, KithIdentityFunc done, gpointer user_dat
 {
 	self->stopped = done;
 	self->stopped_data = user_data;
-	if (kith_session_is_online (self->session))
-		kith_identity_send (self,
-		                    kith_stanza_presence (kith_session_get_ctx (self->session),
-		                                          "unavailable", NULL, NULL));
-	kith_session_stop (self->session);
+	if (kith_identity_is_online (self))
+		kith_identity_send (
+		        self, kith_stanza_presence (self->protocol.ctx, "unavailable", NULL, NULL));
+	if (self->session != NULL) {
+		kith_session_stop (self->session);
+		return;
+	}
+	self->announced = FALSE;
+	if (done != NULL)
+		done (self, user_data);
 }
 
 KithSession *
@@ -949,7 +1006,7 @@ kith_identity_get_config (KithIdentity *self)
 xmpp_ctx_t *
 kith_identity_get_ctx (KithIdentity *self)
 {
-	return kith_session_get_ctx (self->session);
+	return self->protocol.ctx;
 }
 
 const gchar *
@@ -961,18 +1018,20 @@ kith_identity_get_id (KithIdentity *self)
 const gchar *
 kith_identity_get_bare_jid (KithIdentity *self)
 {
-	return kith_session_get_bare_jid (self->session);
+	return self->bare_jid;
 }
 
 const gchar *
 kith_identity_get_full_jid (KithIdentity *self)
 {
-	return kith_session_get_full_jid (self->session);
+	return self->full_jid;
 }
 
 gboolean
 kith_identity_is_online (KithIdentity *self)
 {
+	if (self->component != NULL)
+		return self->announced && kith_component_is_online (self->component);
 	return kith_session_is_online (self->session);
 }
 
@@ -1004,4 +1063,242 @@ const gchar *
 kith_identity_get_owner_resource (KithIdentity *self)
 {
 	return self->owner_resources->len > 0 ? g_ptr_array_index (self->owner_resources, 0) : NULL;
+}
+
+/* -- component mode: the server's part of RFC 6121, done here -------------------------- */
+
+static xmpp_stanza_t *
+kith_identity_presence_to (KithIdentity *self, const gchar *type, const gchar *to)
+{
+	xmpp_stanza_t *presence =
+	        type == NULL ? kith_identity_presence (self)
+	                     : kith_stanza_presence (self->protocol.ctx, type, NULL, NULL);
+	xmpp_stanza_set_from (presence, self->full_jid);
+	xmpp_stanza_set_to (presence, to);
+	return presence;
+}
+
+/* presence without an addressee goes to every contact who sees the device, and to those it
+ * sent directed presence; available presence is paced, unavailable leaves at once */
+static void
+kith_identity_broadcast (KithIdentity *self, xmpp_stanza_t *presence)
+{
+	gboolean unavailable = g_strcmp0 (xmpp_stanza_get_type (presence), "unavailable") == 0;
+	g_autoptr (GPtrArray) undirect = g_ptr_array_new ();
+	GHashTableIter iter;
+	gpointer jid, value;
+
+	g_hash_table_iter_init (&iter, self->roster);
+	while (g_hash_table_iter_next (&iter, &jid, &value)) {
+		guint state = GPOINTER_TO_UINT (value);
+		g_autoptr (xmpp_stanza_t) copy = NULL;
+
+		if ((state & (KITH_SUB_FROM | KITH_SUB_DIRECTED)) == 0)
+			continue;
+		copy = xmpp_stanza_copy (presence);
+		xmpp_stanza_set_from (copy, self->full_jid);
+		xmpp_stanza_set_to (copy, jid);
+		if (unavailable)
+			kith_component_send (self->component, copy);
+		else
+			kith_component_send_paced (self->component, copy);
+		if (unavailable && (state & KITH_SUB_DIRECTED))
+			g_ptr_array_add (undirect, jid);
+	}
+	/* directed presence ends with the unavailable that followed it */
+	for (guint i = 0; i < undirect->len; i++) {
+		const gchar *contact = g_ptr_array_index (undirect, i);
+		kith_identity_set_state (self, contact,
+		                         kith_identity_state (self, contact) & ~KITH_SUB_DIRECTED);
+	}
+}
+
+static void
+kith_identity_component_subscription_out (KithIdentity *self, xmpp_stanza_t *stanza,
+                                          const gchar *type, const gchar *jid)
+{
+	guint state = kith_identity_state (self, jid);
+	guint actions = kith_subscription_outbound (type, &state);
+
+	kith_identity_set_state (self, jid, state);
+	if (actions & KITH_SUB_ROUTE) {
+		/* subscription stanzas carry bare JIDs */
+		xmpp_stanza_set_from (stanza, self->bare_jid);
+		xmpp_stanza_set_to (stanza, jid);
+		kith_component_send (self->component, stanza);
+	}
+	if (actions & KITH_SUB_PRESENCE) {
+		g_autoptr (xmpp_stanza_t) presence = kith_identity_presence_to (
+		        self, kith_identity_is_online (self) ? NULL : "unavailable", jid);
+		kith_component_send (self->component, presence);
+	}
+	if (actions & KITH_SUB_UNAVAILABLE) {
+		g_autoptr (xmpp_stanza_t) presence =
+		        kith_identity_presence_to (self, "unavailable", jid);
+		kith_component_send (self->component, presence);
+	}
+}
+
+/* every stanza the device sends in component mode: the server's duties first */
+static void
+kith_identity_component_send (KithIdentity *self, xmpp_stanza_t *stanza)
+{
+	const char *type = xmpp_stanza_get_type (stanza);
+	const char *to = xmpp_stanza_get_to (stanza);
+	g_autofree gchar *jid = kith_jid_bare (to);
+
+	if (g_strcmp0 (xmpp_stanza_get_name (stanza), "presence") != 0) {
+		if (xmpp_stanza_get_from (stanza) == NULL)
+			xmpp_stanza_set_from (stanza, self->full_jid);
+		kith_component_send (self->component, stanza);
+		return;
+	}
+	if (g_strcmp0 (type, "subscribe") == 0 || g_strcmp0 (type, "subscribed") == 0 ||
+	    g_strcmp0 (type, "unsubscribe") == 0 || g_strcmp0 (type, "unsubscribed") == 0) {
+		if (jid != NULL)
+			kith_identity_component_subscription_out (self, stanza, type, jid);
+		return;
+	}
+	if (g_strcmp0 (type, "probe") == 0) {
+		xmpp_stanza_set_from (stanza, self->bare_jid);
+		kith_component_send_paced (self->component, stanza);
+		return;
+	}
+	if (type != NULL && g_strcmp0 (type, "unavailable") != 0) {
+		if (xmpp_stanza_get_from (stanza) == NULL)
+			xmpp_stanza_set_from (stanza, self->full_jid);
+		kith_component_send (self->component, stanza);
+		return;
+	}
+	if (jid == NULL) {
+		kith_identity_broadcast (self, stanza);
+		return;
+	}
+	/* directed presence: remembered, so that unavailable follows it on shutdown */
+	{
+		guint state = kith_identity_state (self, jid);
+		if (type == NULL && (state & KITH_SUB_FROM) == 0)
+			state |= KITH_SUB_DIRECTED;
+		else if (type != NULL)
+			state &= ~KITH_SUB_DIRECTED;
+		kith_identity_set_state (self, jid, state);
+	}
+	xmpp_stanza_set_from (stanza, self->full_jid);
+	kith_component_send (self->component, stanza);
+}
+
+static void
+kith_identity_reply_presence (KithIdentity *self, const gchar *type, const gchar *to)
+{
+	g_autoptr (xmpp_stanza_t) presence = kith_identity_presence_to (self, type, to);
+	if (g_strcmp0 (type, "subscribed") == 0 || g_strcmp0 (type, "unsubscribed") == 0)
+		xmpp_stanza_set_from (presence, self->bare_jid);
+	kith_component_send (self->component, presence);
+}
+
+/* a stanza for this device from the component's stream */
+void
+kith_identity_component_stanza (KithIdentity *self, xmpp_stanza_t *stanza)
+{
+	const char *from = xmpp_stanza_get_from (stanza);
+	const char *type = xmpp_stanza_get_type (stanza);
+	g_autofree gchar *jid = kith_jid_bare (from);
+	const gchar *device_id = kith_device_get_id (self->device);
+
+	if (jid == NULL)
+		return; /* a component stream stanza always names its sender */
+	if (g_strcmp0 (xmpp_stanza_get_name (stanza), "presence") == 0) {
+		if (g_strcmp0 (type, "subscribe") == 0 || g_strcmp0 (type, "subscribed") == 0 ||
+		    g_strcmp0 (type, "unsubscribe") == 0 || g_strcmp0 (type, "unsubscribed") == 0) {
+			guint state = kith_identity_state (self, jid);
+			guint was = state;
+			guint actions = kith_subscription_inbound (type, &state);
+
+			kith_identity_set_state (self, jid, state);
+			if (actions & KITH_SUB_SUBSCRIBED)
+				kith_identity_reply_presence (self, "subscribed", jid);
+			if (actions & KITH_SUB_PRESENCE)
+				kith_identity_reply_presence (
+				        self, kith_identity_is_online (self) ? NULL : "unavailable",
+				        jid);
+			if (actions & KITH_SUB_UNAVAILABLE)
+				kith_identity_reply_presence (self, "unavailable", jid);
+			if ((actions & KITH_SUB_DELIVER) == 0) {
+				g_info ("%s: %s from %s in state %s: handled", device_id, type, jid,
+				        kith_subscription_describe (was));
+				return;
+			}
+		} else if (g_strcmp0 (type, "probe") == 0) {
+			guint actions = kith_subscription_probe (kith_identity_state (self, jid));
+			/* answered to the address that asked (Prosody probes from full JIDs) */
+			if (actions & KITH_SUB_PRESENCE)
+				kith_identity_reply_presence (
+				        self, kith_identity_is_online (self) ? NULL : "unavailable",
+				        from);
+			if (actions & KITH_SUB_UNSUBSCRIBED)
+				kith_identity_reply_presence (self, "unsubscribed", jid);
+			return;
+		} else if (g_strcmp0 (type, "error") == 0) {
+			g_info ("%s: presence to %s bounced", device_id, from);
+			return;
+		}
+	}
+	kith_identity_process (self, stanza);
+}
+
+/* the component's stream is up: the device announces itself */
+void
+kith_identity_component_online (KithIdentity *self)
+{
+	g_autoptr (GPtrArray) waiting = g_ptr_array_new_with_free_func (g_free);
+	GHashTableIter iter;
+	gpointer jid, value;
+
+	self->announced = TRUE;
+	g_hash_table_iter_init (&iter, self->roster);
+	while (g_hash_table_iter_next (&iter, &jid, &value)) {
+		guint state = GPOINTER_TO_UINT (value);
+		/* the owner's resources (the owner may be the parent) come from its presence */
+		if ((state & KITH_SUB_TO) && self->owner != NULL &&
+		    g_strcmp0 (jid, self->owner) == 0) {
+			g_autoptr (xmpp_stanza_t) probe =
+			        kith_stanza_presence (self->protocol.ctx, "probe", NULL, jid);
+			xmpp_stanza_set_from (probe, self->bare_jid);
+			kith_component_send_paced (self->component, probe);
+		}
+		if (state & KITH_SUB_PENDING_IN)
+			g_ptr_array_add (waiting, g_strdup (jid));
+	}
+	kith_identity_came_online (self);
+	/* as a server redelivers friend requests at login, the undecided ones are judged again */
+	for (guint i = 0; i < waiting->len; i++) {
+		KithRequest *request = g_new0 (KithRequest, 1);
+		request->kind = KITH_REQUEST_SUBSCRIPTION;
+		request->type = g_strdup ("subscribe");
+		request->jid = g_strdup (g_ptr_array_index (waiting, i));
+		request->from = g_strdup (request->jid);
+		kith_identity_run (self, request);
+	}
+}
+
+void
+kith_identity_component_offline (KithIdentity *self)
+{
+	self->announced = FALSE;
+	g_ptr_array_set_size (self->owner_resources, 0);
+}
+
+void
+kith_identity_load_roster (KithIdentity *self, const gchar *jid, guint state)
+{
+	if (state != 0)
+		g_hash_table_insert (self->roster, g_strdup (jid), GUINT_TO_POINTER (state));
+}
+
+gboolean
+kith_identity_is_friend (KithIdentity *self, const gchar *bare_jid)
+{
+	if (self->owner != NULL && g_strcmp0 (bare_jid, self->owner) == 0)
+		return TRUE;
+	return (kith_identity_state (self, bare_jid) & KITH_SUB_FROM) != 0;
 }

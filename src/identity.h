@@ -7,6 +7,7 @@
 #include "device.h"
 #include "iot/policy.h"
 #include "store.h"
+#include "xmpp/component.h"
 #include "xmpp/session.h"
 
 G_BEGIN_DECLS
@@ -19,10 +20,11 @@ typedef void (*KithIdentityFunc) (KithIdentity *identity, gpointer user_data);
 /* the answer to an IQ the device sent; reply is NULL when none came in time */
 typedef void (*KithIqResultFunc) (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data);
 
-/* online: called each time the device's session comes online (user_data as given) */
+/* online: called each time the device comes online (user_data as given); client mode: the
+ * device has its own session (component NULL); component mode: it speaks through component */
 KithIdentity *kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
-                                 KithConnectGate *gate, KithDevice *device, KithIdentityFunc online,
-                                 gpointer user_data);
+                                 KithConnectGate *gate, KithComponent *component,
+                                 KithDevice *device, KithIdentityFunc online, gpointer user_data);
 void kith_identity_free (KithIdentity *self);
 void kith_identity_start (KithIdentity *self);
 /* sends unavailable and closes the stream; done runs once the stream is closed */
@@ -56,5 +58,14 @@ void kith_identity_decide (KithIdentity *self, const gchar *jid, KithDecision de
 void kith_identity_befriend (KithIdentity *self, const gchar *jid);
 /* ends the friendship with jid on both sides */
 void kith_identity_unfriend (KithIdentity *self, const gchar *jid);
+
+/* component mode: a stanza for the device; the link came up (announce) or went down */
+void kith_identity_component_stanza (KithIdentity *self, xmpp_stanza_t *stanza);
+void kith_identity_component_online (KithIdentity *self);
+void kith_identity_component_offline (KithIdentity *self);
+/* component mode: a roster entry from the store (KithSubState flags) */
+void kith_identity_load_roster (KithIdentity *self, const gchar *jid, guint state);
+/* the owner, or a contact who sees the device */
+gboolean kith_identity_is_friend (KithIdentity *self, const gchar *bare_jid);
 
 G_END_DECLS

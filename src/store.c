@@ -41,8 +41,15 @@ static const gchar *kith_store_schema =
         "  state TEXT NOT NULL,"
         "  updated INTEGER NOT NULL,"
         "  registry TEXT);"
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '2');"
-        "UPDATE meta SET value = '2' WHERE key = 'schema';";
+        /* component mode: the roster a server would keep (subscription state flags) */
+        "CREATE TABLE IF NOT EXISTS roster ("
+        "  device_id TEXT NOT NULL,"
+        "  jid TEXT NOT NULL,"
+        "  state INTEGER NOT NULL,"
+        "  updated INTEGER NOT NULL,"
+        "  PRIMARY KEY (device_id, jid));"
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '3');"
+        "UPDATE meta SET value = '3' WHERE key = 'schema';";
 
 static gboolean
 kith_store_fail (KithStore *store, GError **error, const gchar *what)
@@ -395,4 +402,40 @@ kith_store_set_registry_jid (KithStore *store, const gchar *device_id, const gch
 {
 	return kith_store_run (store, "UPDATE registry SET registry = ? WHERE device_id = ?",
 	                       "save registry", error, registry, device_id);
+}
+
+/* component mode: the device's roster, kept here because no server keeps it */
+
+gboolean
+kith_store_set_roster (KithStore *store, const gchar *device_id, const gchar *jid, guint state,
+                       GError **error)
+{
+	g_autofree gchar *text = g_strdup_printf ("%u", state);
+
+	if (state == 0)
+		return kith_store_run (store, "DELETE FROM roster WHERE device_id = ? AND jid = ?",
+		                       "save roster", error, device_id, jid);
+	return kith_store_run (store,
+	                       "INSERT INTO roster (device_id, jid, state, updated) "
+	                       "VALUES (?, ?, CAST(? AS INTEGER), " KITH_STORE_NOW ") "
+	                       "ON CONFLICT (device_id, jid) DO UPDATE SET state = excluded.state, "
+	                       "updated = excluded.updated",
+	                       "save roster", error, device_id, jid, text);
+}
+
+void
+kith_store_foreach_roster (KithStore *store, KithStoreRosterFunc func, gpointer user_data)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store, "SELECT device_id, jid, state FROM roster ORDER BY device_id, jid", &error);
+
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return;
+	}
+	while (sqlite3_step (stmt) == SQLITE_ROW)
+		func ((const gchar *)sqlite3_column_text (stmt, 0),
+		      (const gchar *)sqlite3_column_text (stmt, 1),
+		      (guint)sqlite3_column_int64 (stmt, 2), user_data);
 }

@@ -59,6 +59,14 @@ gchar *kith_store_get_registry_jid (KithStore *store, const gchar *device_id);
 gboolean kith_store_set_registry_jid (KithStore *store, const gchar *device_id,
                                       const gchar *registry, GError **error);
 
+/* component mode: the roster of each device (KithSubState flags; 0 removes the contact) */
+gboolean kith_store_set_roster (KithStore *store, const gchar *device_id, const gchar *jid,
+                                guint state, GError **error);
+typedef void (*KithStoreRosterFunc) (const gchar *device_id, const gchar *jid, guint state,
+                                     gpointer user_data);
+/* every roster entry of every device, ordered by device */
+void kith_store_foreach_roster (KithStore *store, KithStoreRosterFunc func, gpointer user_data);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithStore, kith_store_free)
 
 G_END_DECLS

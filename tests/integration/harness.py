@@ -43,7 +43,18 @@ __all__ = ['NS', 'Peer', 'PeerError', 'Prosody', 'Kithd', 'World',
 
 DOMAIN = 'localhost'
 RESOURCE = 'kith'
+# component mode: kithd connects as this component of Prosody (devices.localhost)
+DEVICES_COMPONENT = 'devices'
 _processes = []  # every Popen we started, for the atexit safety net
+
+
+def default_mode():
+    """'client' or 'component': how kithd connects unless a test says so
+    (KITH_MODE=component runs the same suites over one component stream)."""
+    mode = os.environ.get('KITH_MODE', 'client')
+    if mode not in ('client', 'component'):
+        raise ValueError(f'KITH_MODE={mode!r}: client or component')
+    return mode
 
 
 def _reap_all():
@@ -345,8 +356,12 @@ class Kithd:
 
     def __init__(self, prosody, tmpdir, policy='open', owner=None, allow=(),
                  thermometers=2, relays=1, interval=1, fail_reads=(),
-                 tls='required', extra_groups=None, start=True):
+                 tls='required', extra_groups=None, start=True, mode=None):
         self.prosody = prosody
+        self.mode = mode or default_mode()
+        # device JIDs: <id>@localhost (client) or <id>@devices.localhost
+        self.domain = prosody.domain if self.mode == 'client' else \
+            prosody.component_jid(DEVICES_COMPONENT)
         self.dir = os.path.join(tmpdir, 'kithd')
         self.state_dir = os.path.join(self.dir, 'state')
         os.makedirs(self.state_dir, exist_ok=True)
@@ -369,12 +384,20 @@ class Kithd:
 
     def _groups(self, policy, owner, allow, thermometers, relays, interval,
                 fail_reads, tls):
-        xmpp = {'Mode': 'client', 'Server': self.prosody.host,
-                'Port': str(self.prosody.port),
-                'Domain': self.prosody.domain, 'Resource': RESOURCE,
-                'Register': 'true', 'Tls': tls}
-        if self.prosody.ca_file:
-            xmpp['TlsCaFile'] = self.prosody.ca_file
+        if self.mode == 'component':
+            xmpp = {'Mode': 'component', 'Server': self.prosody.host,
+                    'Port': str(self.prosody.component_port),
+                    'Domain': self.prosody.domain,
+                    'ComponentDomain': self.domain,
+                    'ComponentSecret': self.prosody.component_secret,
+                    'Resource': RESOURCE}
+        else:
+            xmpp = {'Mode': 'client', 'Server': self.prosody.host,
+                    'Port': str(self.prosody.port),
+                    'Domain': self.prosody.domain, 'Resource': RESOURCE,
+                    'Register': 'true', 'Tls': tls}
+            if self.prosody.ca_file:
+                xmpp['TlsCaFile'] = self.prosody.ca_file
         friendship = {'Policy': policy}
         if owner:
             friendship['Owner'] = owner
@@ -491,7 +514,7 @@ class Kithd:
             time.sleep(0.05)
 
     def jid(self, device):
-        return f'{device}@{self.prosody.domain}'
+        return f'{device}@{self.domain}'
 
     def full(self, device):
         return f'{self.jid(device)}/{RESOURCE}'
@@ -528,25 +551,37 @@ class World:
     """One temp dir with a Prosody, (optionally) a kithd, and peers."""
 
     def __init__(self, storage='memory', tls=True, start_kithd=True,
-                 components=None, **kithd_args):
+                 components=None, mode=None, server=None, **kithd_args):
         """components: {name: Component subclass (or None: declared in
         Prosody only)}; each is connected as <name>.localhost before kithd
-        starts and is then world.components[name]."""
+        starts and is then world.components[name].  mode: 'client' or
+        'component' (default: KITH_MODE, else client); in component mode
+        kithd is the component devices.localhost.  server: a class used
+        instead of Prosody (same interface, e.g. Ejabberd)."""
         if components is not None and not isinstance(components, dict):
             components = {name: None for name in components}
+        self.mode = mode or default_mode()
+        if self.mode == 'component':
+            components = dict(components or {})
+            components.setdefault(DEVICES_COMPONENT, None)
         self.tmp = tempfile.mkdtemp(prefix='kith-it-')
         self.peers = []
         self.components = {}
         self.prosody = None
         self.kithd = None
         try:
-            self.prosody = Prosody(self.tmp, tls=tls, storage=storage,
-                                   components=tuple(components or ()))
+            if server is not None:
+                self.prosody = server(self.tmp,
+                                      components=tuple(components or ()))
+            else:
+                self.prosody = Prosody(self.tmp, tls=tls, storage=storage,
+                                       components=tuple(components or ()))
             for name, cls in (components or {}).items():
                 if cls is not None:
                     self.component(name, cls)
             if start_kithd:
-                self.kithd = Kithd(self.prosody, self.tmp, **kithd_args)
+                self.kithd = Kithd(self.prosody, self.tmp, mode=self.mode,
+                                   **kithd_args)
         except BaseException:
             self.close()
             raise

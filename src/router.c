@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "router.h"
+
+#include <string.h>
+
+#include "iot/stanza.h"
+
+/* devices brought online per step of the ramp: about PresenceRate devices a second */
+#define KITH_ROUTER_RAMP_MS 10
+
+struct _KithRouter {
+	KithConfig *config;
+	KithStore *store;
+	KithComponent *component;
+	GHashTable *identities; /* device id -> KithIdentity (not owned) */
+	GPtrArray *order;       /* KithIdentity in configuration order */
+	guint ramp_next;        /* the next identity to bring online */
+	guint ramp_id;
+	gint64 ramp_started;
+	gboolean ramp_logged;
+	GSourceFunc stop_done;
+	gpointer stop_data;
+};
+
+static void
+kith_router_send (KithRouter *self, xmpp_stanza_t *stanza)
+{
+	kith_component_send (self->component, stanza);
+	xmpp_stanza_release (stanza);
+}
+
+/* -- the ramp: every device announces itself, a few at a time ------------------------------ */
+
+static gboolean
+kith_router_ramp_cb (gpointer user_data)
+{
+	KithRouter *self = user_data;
+	guint batch = MAX (1u, self->config->presence_rate * KITH_ROUTER_RAMP_MS / 1000u);
+
+	if (!kith_component_is_online (self->component)) {
+		self->ramp_id = 0;
+		return G_SOURCE_REMOVE;
+	}
+	/* no more than about a second of presence waits in the component's queue */
+	while (batch-- > 0 && self->ramp_next < self->order->len &&
+	       kith_component_get_paced_length (self->component) < self->config->presence_rate)
+		kith_identity_component_online (g_ptr_array_index (self->order, self->ramp_next++));
+	if (self->ramp_next < self->order->len ||
+	    kith_component_get_paced_length (self->component) > 0)
+		return G_SOURCE_CONTINUE;
+	if (!self->ramp_logged)
+		g_message ("component %s: %u devices announced, presence sent after %.0f ms",
+		           self->config->component_domain, self->order->len,
+		           (g_get_monotonic_time () - self->ramp_started) / 1000.0);
+	self->ramp_logged = TRUE;
+	self->ramp_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+kith_router_online_cb (KithComponent *component, gpointer user_data)
+{
+	KithRouter *self = user_data;
+
+	self->ramp_next = 0;
+	self->ramp_logged = FALSE;
+	self->ramp_started = g_get_monotonic_time ();
+	g_clear_handle_id (&self->ramp_id, g_source_remove);
+	self->ramp_id = g_timeout_add (KITH_ROUTER_RAMP_MS, kith_router_ramp_cb, self);
+	kith_router_ramp_cb (self);
+}
+
+static void
+kith_router_offline_cb (KithComponent *component, gpointer user_data)
+{
+	KithRouter *self = user_data;
+
+	g_clear_handle_id (&self->ramp_id, g_source_remove);
+	for (guint i = 0; i < self->order->len; i++)
+		kith_identity_component_offline (g_ptr_array_index (self->order, i));
+}
+
+static void
+kith_router_stopped_cb (KithComponent *component, gpointer user_data)
+{
+	KithRouter *self = user_data;
+	GSourceFunc done = self->stop_done;
+
+	self->stop_done = NULL;
+	if (done != NULL)
+		done (self->stop_data);
+}
+
+/* -- the component's own domain ------------------------------------------------------------ */
+
+static void
+kith_router_domain_disco_info (KithRouter *self, xmpp_stanza_t *iq)
+{
+	static const gchar *const features[] = {
+		KITH_NS_DISCO_INFO,
+		KITH_NS_DISCO_ITEMS,
+		KITH_NS_PING,
+		KITH_NS_VERSION,
+	};
+	xmpp_stanza_t *reply = kith_stanza_iq_result (kith_component_get_ctx (self->component), iq);
+	xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_DISCO_INFO);
+	xmpp_stanza_t *identity = kith_stanza_add_element (query, "identity", NULL);
+
+	xmpp_stanza_set_attribute (identity, "category", "component");
+	xmpp_stanza_set_attribute (identity, "type", "generic");
+	xmpp_stanza_set_attribute (identity, "name", "kithd");
+	for (guint i = 0; i < G_N_ELEMENTS (features); i++)
+		xmpp_stanza_set_attribute (kith_stanza_add_element (query, "feature", NULL), "var",
+		                           features[i]);
+	kith_router_send (self, reply);
+}
+
+/* the devices the asker may know of: those that count it as a friend */
+static void
+kith_router_domain_disco_items (KithRouter *self, xmpp_stanza_t *iq)
+{
+	xmpp_stanza_t *reply = kith_stanza_iq_result (kith_component_get_ctx (self->component), iq);
+	xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_DISCO_ITEMS);
+	g_autofree gchar *asker = kith_jid_bare (xmpp_stanza_get_from (iq));
+
+	for (guint i = 0; i < self->order->len; i++) {
+		KithIdentity *identity = g_ptr_array_index (self->order, i);
+		xmpp_stanza_t *item;
+		if (!kith_identity_is_friend (identity, asker))
+			continue;
+		item = kith_stanza_add_element (query, "item", NULL);
+		xmpp_stanza_set_attribute (item, "jid", kith_identity_get_bare_jid (identity));
+		xmpp_stanza_set_attribute (
+		        item, "name", kith_device_get_label (kith_identity_get_device (identity)));
+	}
+	kith_router_send (self, reply);
+}
+
+static void
+kith_router_domain_stanza (KithRouter *self, xmpp_stanza_t *stanza)
+{
+	xmpp_ctx_t *ctx = kith_component_get_ctx (self->component);
+	const char *type = xmpp_stanza_get_type (stanza);
+	xmpp_stanza_t *payload;
+	const char *ns;
+
+	if (g_strcmp0 (xmpp_stanza_get_name (stanza), "iq") != 0 ||
+	    (g_strcmp0 (type, "get") != 0 && g_strcmp0 (type, "set") != 0) ||
+	    xmpp_stanza_get_id (stanza) == NULL)
+		return;
+	payload = xmpp_stanza_get_children (stanza);
+	while (payload != NULL && !xmpp_stanza_is_tag (payload))
+		payload = xmpp_stanza_get_next (payload);
+	ns = payload != NULL ? xmpp_stanza_get_ns (payload) : NULL;
+	if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_PING) == 0) {
+		kith_router_send (self, kith_stanza_iq_result (ctx, stanza));
+	} else if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_DISCO_INFO) == 0 &&
+	           xmpp_stanza_get_attribute (payload, "node") == NULL) {
+		kith_router_domain_disco_info (self, stanza);
+	} else if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_DISCO_ITEMS) == 0 &&
+	           xmpp_stanza_get_attribute (payload, "node") == NULL) {
+		kith_router_domain_disco_items (self, stanza);
+	} else if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_VERSION) == 0) {
+		xmpp_stanza_t *reply = kith_stanza_iq_result (ctx, stanza);
+		xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_VERSION);
+		kith_stanza_add_text_element (query, "name", "kithd");
+		kith_stanza_add_text_element (query, "version", KITH_VERSION);
+		kith_stanza_add_text_element (query, "os", "Linux");
+		kith_router_send (self, reply);
+	} else {
+		kith_router_send (self, kith_stanza_error (ctx, stanza, "cancel",
+		                                           "service-unavailable", NULL, NULL));
+	}
+}
+
+/* a JID of the component's domain that is no device: what a server says of a missing user */
+static void
+kith_router_no_such_device (KithRouter *self, xmpp_stanza_t *stanza)
+{
+	xmpp_ctx_t *ctx = kith_component_get_ctx (self->component);
+	const char *name = xmpp_stanza_get_name (stanza);
+	const char *type = xmpp_stanza_get_type (stanza);
+
+	if (g_strcmp0 (name, "presence") == 0) {
+		if (g_strcmp0 (type, "subscribe") == 0) {
+			g_autofree gchar *to = kith_jid_bare (xmpp_stanza_get_to (stanza));
+			g_autofree gchar *from = kith_jid_bare (xmpp_stanza_get_from (stanza));
+			kith_router_send (self,
+			                  kith_stanza_presence (ctx, "unsubscribed", to, from));
+		}
+		return;
+	}
+	if (g_strcmp0 (type, "error") == 0 || g_strcmp0 (type, "result") == 0 ||
+	    g_strcmp0 (type, "headline") == 0 || g_strcmp0 (type, "groupchat") == 0)
+		return;
+	if (g_strcmp0 (name, "iq") == 0 && xmpp_stanza_get_id (stanza) == NULL)
+		return;
+	kith_router_send (
+	        self, kith_stanza_error (ctx, stanza, "cancel", "service-unavailable", NULL, NULL));
+}
+
+static void
+kith_router_stanza_cb (KithComponent *component, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	KithRouter *self = user_data;
+	const char *to = xmpp_stanza_get_to (stanza);
+	const char *at, *slash, *domain;
+	g_autofree gchar *node = NULL;
+	g_autofree gchar *host = NULL;
+	KithIdentity *identity;
+
+	if (to == NULL || xmpp_stanza_get_from (stanza) == NULL)
+		return;
+	slash = strchr (to, '/');
+	at = strchr (to, '@');
+	if (at != NULL && slash != NULL && at > slash)
+		at = NULL; /* an @ in the resource */
+	domain = at != NULL ? at + 1 : to;
+	host = g_utf8_strdown (domain, slash != NULL ? slash - domain : -1);
+	if (g_strcmp0 (host, self->config->component_domain) != 0)
+		return; /* the server routes only our domain here */
+	if (at == NULL) {
+		kith_router_domain_stanza (self, stanza);
+		return;
+	}
+	node = g_utf8_strdown (to, at - to);
+	identity = g_hash_table_lookup (self->identities, node);
+	if (identity == NULL) {
+		kith_router_no_such_device (self, stanza);
+		return;
+	}
+	/* an IQ for another resource of the device has nobody to answer it */
+	if (slash != NULL && g_strcmp0 (slash + 1, self->config->resource) != 0 &&
+	    g_strcmp0 (xmpp_stanza_get_name (stanza), "iq") == 0) {
+		kith_router_no_such_device (self, stanza);
+		return;
+	}
+	kith_identity_component_stanza (identity, stanza);
+}
+
+static const KithComponentCallbacks kith_router_callbacks = {
+	.online = kith_router_online_cb,
+	.offline = kith_router_offline_cb,
+	.stanza = kith_router_stanza_cb,
+	.stopped = kith_router_stopped_cb,
+};
+
+KithRouter *
+kith_router_new (KithConfig *config, KithStore *store)
+{
+	KithRouter *self = g_new0 (KithRouter, 1);
+
+	self->config = config;
+	self->store = store;
+	self->component = kith_component_new (config, &kith_router_callbacks, self);
+	self->identities = g_hash_table_new (g_str_hash, g_str_equal);
+	self->order = g_ptr_array_new ();
+	return self;
+}
+
+void
+kith_router_free (KithRouter *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_handle_id (&self->ramp_id, g_source_remove);
+	kith_component_free (self->component);
+	g_hash_table_unref (self->identities);
+	g_ptr_array_unref (self->order);
+	g_free (self);
+}
+
+KithComponent *
+kith_router_get_component (KithRouter *self)
+{
+	return self->component;
+}
+
+void
+kith_router_add (KithRouter *self, KithIdentity *identity)
+{
+	g_hash_table_insert (self->identities, (gpointer)kith_identity_get_id (identity), identity);
+	g_ptr_array_add (self->order, identity);
+}
+
+static void
+kith_router_load_roster_cb (const gchar *device_id, const gchar *jid, guint state,
+                            gpointer user_data)
+{
+	KithRouter *self = user_data;
+	KithIdentity *identity = g_hash_table_lookup (self->identities, device_id);
+
+	if (identity != NULL)
+		kith_identity_load_roster (identity, jid, state);
+}
+
+void
+kith_router_start (KithRouter *self)
+{
+	kith_store_foreach_roster (self->store, kith_router_load_roster_cb, self);
+	kith_component_start (self->component);
+}
+
+void
+kith_router_stop (KithRouter *self, GSourceFunc done, gpointer user_data)
+{
+	g_clear_handle_id (&self->ramp_id, g_source_remove);
+	self->stop_done = done;
+	self->stop_data = user_data;
+	kith_component_stop (self->component);
+}
