@@ -136,8 +136,35 @@ static const BadCase bad_cases[] = {
 	{ GOOD_XMPP "[bus:a]\nDriver=sim\nThermometers=-1\n", "[bus:a] Thermometers" },
 	{ GOOD_XMPP "[bus:a]\nDriver=sim\nThermometers=many\n",
 	  "[bus:a] Thermometers: not a number" },
+	{ GOOD_XMPP "Mode=component\nComponentSecret=s\n",
+	  "[xmpp] ComponentDomain: component mode" },
+	{ GOOD_XMPP "Mode=component\nComponentDomain=a@b\nComponentSecret=s\n",
+	  "[xmpp] ComponentDomain: component mode" },
+	{ GOOD_XMPP "Mode=component\nComponentDomain=devices.example.net\n",
+	  "[xmpp] ComponentSecret: component mode needs the secret" },
+	{ "[xmpp]\nMode=component\nComponentDomain=devices\nComponentSecret=s\n",
+	  "[xmpp] Domain: a domain name is required" },
+	{ GOOD_XMPP "PresenceRate=0\n", "[xmpp] PresenceRate: '0'" },
 	{ "this is not a key file\n", "" },
 };
+
+/* component mode: devices in the component's domain; the server's domain and port follow */
+static void
+test_component (Fixture *fixture, gconstpointer data)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithConfig) config = NULL;
+
+	write_file (fixture->path, "[xmpp]\nMode=component\nComponentDomain=Devices.Example.NET\n"
+	                           "ComponentSecret=s3cret\n");
+	config = kith_config_load (fixture->path, &error);
+	g_assert_no_error (error);
+	g_assert_cmpint (config->mode, ==, KITH_MODE_COMPONENT);
+	g_assert_cmpstr (config->device_domain, ==, "devices.example.net");
+	g_assert_cmpstr (config->domain, ==, "example.net");
+	g_assert_cmpuint (config->port, ==, 5347);
+	g_assert_cmpuint (config->presence_rate, ==, 2000);
+}
 
 static void
 test_bad (Fixture *fixture, gconstpointer data)
@@ -190,6 +217,8 @@ main (int argc, char *argv[])
 	g_test_add ("/kith/config/state-directory-env", Fixture, NULL, fixture_set_up,
 	            test_state_directory_env, fixture_tear_down);
 	g_test_add ("/kith/config/drop-ins", Fixture, NULL, fixture_set_up, test_dropins,
+	            fixture_tear_down);
+	g_test_add ("/kith/config/component", Fixture, NULL, fixture_set_up, test_component,
 	            fixture_tear_down);
 	g_test_add ("/kith/config/bad", Fixture, NULL, fixture_set_up, test_bad, fixture_tear_down);
 	g_test_add_func ("/kith/config/missing-file", test_missing_file);

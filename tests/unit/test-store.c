@@ -73,11 +73,42 @@ test_store_unwritable (void)
 	g_assert_nonnull (error);
 }
 
+static void
+collect_roster (const gchar *device_id, const gchar *jid, guint state, gpointer user_data)
+{
+	g_string_append_printf (user_data, "%s %s %u;", device_id, jid, state);
+}
+
+/* component mode: the roster survives a reopen; state 0 removes the contact */
+static void
+test_roster (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-store-XXXXXX", NULL);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GString) seen = g_string_new (NULL);
+	KithStore *store = kith_store_open (dir, &error);
+
+	g_assert_no_error (error);
+	g_assert_true (kith_store_set_roster (store, "dev-2", "b@x", 3, &error));
+	g_assert_true (kith_store_set_roster (store, "dev-1", "a@x", 8, &error));
+	g_assert_true (kith_store_set_roster (store, "dev-1", "a@x", 2, &error));
+	g_assert_true (kith_store_set_roster (store, "dev-1", "c@x", 4, &error));
+	g_assert_true (kith_store_set_roster (store, "dev-1", "c@x", 0, &error));
+	g_assert_no_error (error);
+	kith_store_free (store);
+	store = kith_store_open (dir, &error);
+	g_assert_no_error (error);
+	kith_store_foreach_roster (store, collect_roster, seen);
+	g_assert_cmpstr (seen->str, ==, "dev-1 a@x 2;dev-2 b@x 3;");
+	kith_store_free (store);
+}
+
 int
 main (int argc, char *argv[])
 {
 	g_test_init (&argc, &argv, NULL);
 	g_test_add_func ("/kith/store/roundtrip", test_store);
 	g_test_add_func ("/kith/store/unwritable", test_store_unwritable);
+	g_test_add_func ("/kith/store/roster", test_roster);
 	return g_test_run ();
 }
