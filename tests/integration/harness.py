@@ -39,7 +39,7 @@ __all__ = ['NS', 'Peer', 'PeerError', 'Prosody', 'Kithd', 'World',
            'to_string', 'befriend', 'req_xml', 'readout_raw',
            'collect_readout', 'readout_part', 'fields_of', 'parse_utc',
            'main', 'Inbox', 'jid_matches', 'Component', 'query_db',
-           'kithd_binary']
+           'kithd_binary', 'wait_for', 'default_mode']
 
 DOMAIN = 'localhost'
 RESOURCE = 'kith'
@@ -358,7 +358,10 @@ class Kithd:
                  thermometers=2, relays=1, interval=1, fail_reads=(),
                  tls='required', extra_groups=None, start=True, mode=None):
         self.prosody = prosody
-        self.mode = mode or default_mode()
+        # the world's mode: component mode when the server has the devices
+        # component
+        self.mode = mode or ('component' if DEVICES_COMPONENT in
+                             getattr(prosody, 'components', ()) else 'client')
         # device JIDs: <id>@localhost (client) or <id>@devices.localhost
         self.domain = prosody.domain if self.mode == 'client' else \
             prosody.component_jid(DEVICES_COMPONENT)
@@ -527,6 +530,9 @@ class Kithd:
 
         Prosody answers `service-unavailable` for a full JID with no session
         (or no account yet); any other answer comes from kithd."""
+        if self.mode == 'component':
+            # until kithd's component is connected the server bounces for it
+            self.wait_log(r'component \S+: online', timeout)
         for device in devices or self.devices:
             deadline = time.monotonic() + timeout
             while True:
@@ -671,6 +677,15 @@ class KithTestCase(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=2)
+
+
+def wait_for(predicate, what, timeout=10):
+    """Poll predicate() until it is true; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'{what} (after {timeout} s)')
+        time.sleep(0.05)
 
 
 def query_db(path, sql, args=()):

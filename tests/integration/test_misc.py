@@ -238,7 +238,8 @@ class TlsTest(KithTestCase):
     """kithd must not talk to a server it cannot verify, nor in clear."""
 
     def new_world(self, **kwargs):
-        self.world = World(start_kithd=False, **kwargs)
+        # TLS is a client-mode matter: the component link has none
+        self.world = World(start_kithd=False, mode='client', **kwargs)
         self.addCleanup(self.world.close)
         return self.world
 

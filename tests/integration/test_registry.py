@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (NS, Component, KithTestCase, World, befriend,  # noqa
                      error_of, fields_of, main, match, readout_raw,
-                     to_string)
+                     to_string, wait_for)
 from provisioning import P, ProvisioningServer  # noqa: E402
 from registry import (D, ThingRegistry, mine_xml,  # noqa: E402
                       parse_iotdisco, same_tags)
@@ -76,13 +76,20 @@ class RegistryMixin:
         """The device pre-approved the owner (`subscribed`, which Prosody
         keeps) and sent `subscribe`; the friendship ends up mutual."""
         jid = self.kithd.jid(device)
-        self.world.prosody.wait_sent(
-            self.kithd.full(device),
-            rf"<presence(?=[^>]*type=['\"]subscribed['\"])"
-            rf"(?=[^>]*to=['\"]{re.escape(owner.bare)}['\"])")
+        if self.kithd.mode == 'client':
+            self.world.prosody.wait_sent(
+                self.kithd.full(device),
+                rf"<presence(?=[^>]*type=['\"]subscribed['\"])"
+                rf"(?=[^>]*to=['\"]{re.escape(owner.bare)}['\"])")
         owner.wait_presence(jid, 'subscribe', since)
         owner.wait_roster(jid, ('both',))
         owner.wait_presence(jid, 'available', since)
+        if self.kithd.mode == 'component':
+            # kithd keeps the roster itself: To and From, nothing pending
+            wait_for(lambda: self.kithd.query_db(
+                'SELECT state FROM roster WHERE device_id = ? AND jid = ?',
+                (device, owner.bare)) == [(3,)],
+                f'{device}: roster entry for {owner.bare} is not Both')
 
     def assert_owner_rights(self, owner, device):
         """Readout (and control of the relay) with no question to the

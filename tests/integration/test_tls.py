@@ -16,7 +16,7 @@ from harness import KithTestCase, Kithd, World, main  # noqa: E402
 
 class TlsTrustTest(KithTestCase):
     def new_world(self):
-        world = World(policy='open', start_kithd=False)
+        world = World(policy='open', start_kithd=False, mode='client')
         self.addCleanup(world.close)
         return world
 
