@@ -7,8 +7,10 @@
 
 #include "iot/stanza.h"
 
-/* devices brought online per step of the ramp: about PresenceRate devices a second */
+/* the ramp: each step brings devices online until they have said a step's worth of stanzas
+ * (PresenceRate per second), at most this many; devices that say nothing cost nothing */
 #define KITH_ROUTER_RAMP_MS 10
+#define KITH_ROUTER_RAMP_MAX 1000
 
 struct _KithRouter {
 	KithConfig *config;
@@ -33,18 +35,29 @@ kith_router_send (KithRouter *self, xmpp_stanza_t *stanza)
 
 /* -- the ramp: every device announces itself, a few at a time ------------------------------ */
 
+static guint64
+kith_router_said (KithRouter *self)
+{
+	return kith_component_get_sent (self->component) +
+	       kith_component_get_paced_length (self->component) +
+	       kith_component_get_outbox_length (self->component);
+}
+
 static gboolean
 kith_router_ramp_cb (gpointer user_data)
 {
 	KithRouter *self = user_data;
-	guint batch = MAX (1u, self->config->presence_rate * KITH_ROUTER_RAMP_MS / 1000u);
+	guint64 budget = MAX (1u, self->config->presence_rate * KITH_ROUTER_RAMP_MS / 1000u);
+	guint64 said = kith_router_said (self);
+	guint count = 0;
 
 	if (!kith_component_is_online (self->component)) {
 		self->ramp_id = 0;
 		return G_SOURCE_REMOVE;
 	}
-	/* no more than about a second of presence waits in the component's queue */
-	while (batch-- > 0 && self->ramp_next < self->order->len &&
+	/* and no more than about a second of presence waits in the component's queue */
+	while (self->ramp_next < self->order->len && count++ < KITH_ROUTER_RAMP_MAX &&
+	       kith_router_said (self) - said < budget &&
 	       kith_component_get_paced_length (self->component) < self->config->presence_rate)
 		kith_identity_component_online (g_ptr_array_index (self->order, self->ramp_next++));
 	if (self->ramp_next < self->order->len ||
