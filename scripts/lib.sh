@@ -11,11 +11,12 @@ KITH_BUILD_PACKAGES=(
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libjson-glib-dev libqrencode-dev libpng-dev
 	prosody python3-slixmpp python3-lxml openssl ca-certificates
 )
-# and on top of those, what the test suites use
+# and on top of those, what the test suites use (ejabberd: a second real
+# server for the component mode tests, run privately like prosody)
 # shellcheck disable=SC2034
 KITH_TEST_PACKAGES=(
 	"${KITH_BUILD_PACKAGES[@]}"
-	sqlite3 valgrind zbar-tools
+	sqlite3 valgrind zbar-tools ejabberd
 )
 
 kith_log() {
@@ -63,9 +64,10 @@ kith_ensure_packages() {
 		fi
 	fi
 	kith_log "installing: ${missing[*]}"
-	# services that come with a package (prosody) must not start on install:
-	# the tests and the demo start their own on a free port. keep an existing
-	# policy-rc.d, else add one for the duration of the install.
+	# services that come with a package (prosody, ejabberd, erlang's epmd)
+	# must not start on install: the tests and the demo start their own on a
+	# free port. invoke-rc.d and deb-systemd-invoke both ask policy-rc.d:
+	# keep an existing one, else add one for the duration of the install.
 	local policy=/usr/sbin/policy-rc.d added_policy=0
 	if [[ ! -e $policy ]]; then
 		printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null &&
