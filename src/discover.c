@@ -7,6 +7,16 @@
 
 #define KITH_DISCOVER_TIMEOUT_MS 10000
 
+/* services found, "domain\x1ffeature" -> JID: every device of the gateway is on the same server,
+ * so one answer serves them all (thousands of devices in component mode ask no more) */
+static GHashTable *kith_discover_found;
+
+static gchar *
+kith_discover_key (KithIdentity *identity, const gchar *feature)
+{
+	return g_strdup_printf ("%s\x1f%s", kith_identity_get_config (identity)->domain, feature);
+}
+
 typedef struct {
 	gint ref_count;
 	gchar *feature;
@@ -53,6 +63,14 @@ kith_discovery_finish (KithDiscovery *discovery, KithIdentity *identity, const g
 	if (discovery->finished)
 		return;
 	discovery->finished = TRUE;
+	if (jid != NULL) {
+		if (kith_discover_found == NULL)
+			kith_discover_found =
+			        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+		g_hash_table_replace (kith_discover_found,
+		                      kith_discover_key (identity, discovery->feature),
+		                      g_strdup (jid));
+	}
 	discovery->done (identity, jid, discovery->user_data);
 }
 
@@ -110,9 +128,19 @@ void
 kith_discover_service (KithIdentity *identity, const gchar *feature, KithDiscoverFunc done,
                        gpointer user_data)
 {
-	KithDiscovery *discovery = g_new0 (KithDiscovery, 1);
-	xmpp_stanza_t *iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
+	KithDiscovery *discovery;
+	xmpp_stanza_t *iq;
 
+	if (kith_discover_found != NULL) {
+		g_autofree gchar *key = kith_discover_key (identity, feature);
+		const gchar *jid = g_hash_table_lookup (kith_discover_found, key);
+		if (jid != NULL) {
+			done (identity, jid, user_data);
+			return;
+		}
+	}
+	discovery = g_new0 (KithDiscovery, 1);
+	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
 	discovery->ref_count = 1;
 	discovery->feature = g_strdup (feature);
 	discovery->done = done;
