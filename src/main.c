@@ -176,9 +176,10 @@ main (int argc, char *argv[])
 	if (check) {
 		g_autoptr (GString) out = g_string_new (NULL);
 		kith_daemon_describe (daemon, out);
-		g_print ("%s: OK, %u device%s, friendship policy %s\n%s", config_path,
+		g_print ("%s: OK, %u device%s, %s mode, friendship policy %s\n%s", config_path,
 		         kith_daemon_get_device_count (daemon),
 		         kith_daemon_get_device_count (daemon) == 1 ? "" : "s",
+		         config->mode == KITH_MODE_COMPONENT ? "component" : "client",
 		         kith_policy_kind_to_string (config->policy), out->str);
 		return 0;
 	}

@@ -311,8 +311,9 @@ class CommandLineTest(KithTestCase):
         res = self.run_kithd('--check-config', '--config', self.kithd.config)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn('sim', res.stdout)
+        self.assertIn(f'{self.kithd.mode} mode', res.stdout)
         for device in self.kithd.devices:
-            self.assertIn(device, res.stdout)
+            self.assertIn(self.kithd.full(device), res.stdout)
 
     def check_bad(self, group, key, value):
         path = os.path.join(self.tmp, f'bad-{key}.conf')
