@@ -144,6 +144,8 @@ class SubscriptionMatrixTest(ComponentCase):
         self.assertEqual(self.state(DEVICE, x), FROM)
         # a probe from a full JID is answered to that full JID
         self.assertEqual(step('probe', x_full), [('available', full, x_full)])
+        # and one from the bare JID to the bare JID
+        self.assertEqual(step('probe', x), [('available', full, x)])
 
         self.restart_kithd()
         self.assertEqual(self.state(DEVICE, x), FROM)
