@@ -98,7 +98,8 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from harness import (Component, Peer, _processes,  # noqa: E402
-                     _stop_process, free_port, make_tls, port_accepts, tail)
+                     _stop_process, free_port, make_tls, port_accepts, tail,
+                     wait_log_lines)
 
 __all__ = ['Ejabberd', 'ejabberd_erl_libs']
 
@@ -461,17 +462,8 @@ class Ejabberd:
     def wait_log(self, regex, count=1, timeout=10):
         """Wait until `regex` matches `count` lines of ejabberd's log
         (buffered: allow a few seconds)."""
-        pattern = re.compile(regex)
-        deadline = time.monotonic() + timeout
-        while True:
-            hits = [line for line in self.log_lines() if pattern.search(line)]
-            if len(hits) >= count:
-                return hits
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'{len(hits)} of {count} lines matching '
-                                   f'{regex!r} in ejabberd log after '
-                                   f'{timeout} s')
-            time.sleep(0.05)
+        return wait_log_lines(self.log_lines, regex, count, timeout,
+                              'ejabberd')
 
 
 # ----------------------------------------------------------------------------

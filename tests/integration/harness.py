@@ -264,17 +264,8 @@ class Prosody:
 
     def wait_log(self, regex, count=1, timeout=10):
         """Wait until `regex` matches `count` lines of Prosody's log."""
-        pattern = re.compile(regex)
-        deadline = time.monotonic() + timeout
-        while True:
-            hits = [line for line in self.log_lines() if pattern.search(line)]
-            if len(hits) >= count:
-                return hits
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'{len(hits)} of {count} lines matching '
-                                   f'{regex!r} in prosody log after '
-                                   f'{timeout} s')
-            time.sleep(0.05)
+        return wait_log_lines(self.log_lines, regex, count, timeout,
+                              'prosody')
 
     def accounts_created(self):
         """Bare JIDs Prosody created accounts for (in-band registration)."""
@@ -339,6 +330,21 @@ class Prosody:
 
 
 # ----------------------------------------------------------------------------
+
+def wait_log_lines(log_lines, regex, count, timeout, name):
+    """Wait until `regex` matches `count` of the lines log_lines() returns;
+    returns the matching lines."""
+    pattern = re.compile(regex)
+    deadline = time.monotonic() + timeout
+    while True:
+        hits = [line for line in log_lines() if pattern.search(line)]
+        if len(hits) >= count:
+            return hits
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'{len(hits)} of {count} lines matching '
+                               f'{regex!r} in {name} log after {timeout} s')
+        time.sleep(0.05)
+
 
 def kithd_binary():
     path = os.environ.get('KITHD') or os.path.join(REPO, 'build', 'src',

@@ -70,6 +70,19 @@ class ComponentCase(KithTestCase):
             (device, jid))
         return rows[0][0] if rows else 0
 
+    def befriend_contact(self, contact, device):
+        """contact (a people.localhost JID) and device become friends both
+        ways (Policy=open); returns when kithd has the contact as Both."""
+        dev, full = self.kithd.jid(device), self.kithd.full(device)
+        since = self.people.mark()
+        self.people.send_presence(contact, dev, 'subscribe')
+        self.people.inbox.wait_until(
+            lambda: ('subscribe', dev, contact) in self.presences(since, dev),
+            10, 'the device asking back')
+        self.people.send_presence(contact, dev, 'subscribed')
+        self.people.barrier(full)
+        self.assertEqual(self.state(device, contact), TO | FROM)
+
     def presences(self, since, frm=None):
         """(type, from, to) of every presence people.localhost received."""
         out = []
@@ -169,14 +182,7 @@ class SubscriptionMatrixTest(ComponentCase):
         self.wait_component_online()
         dev, full = kithd.jid(RELAY), kithd.full(RELAY)
         x = 'k@people.localhost'
-        since = people.mark()
-        people.send_presence(x, dev, 'subscribe')
-        people.inbox.wait_until(
-            lambda: ('subscribe', dev, x) in self.presences(since, dev), 10,
-            'the device asking back')
-        people.send_presence(x, dev, 'subscribed')
-        people.barrier(full)
-        self.assertEqual(self.state(RELAY, x), TO | FROM)
+        self.befriend_contact(x, RELAY)
         kithd.kill9()
         since = people.mark()
         kithd.start()
@@ -263,13 +269,9 @@ class LinkTest(ComponentCase):
         self.new_world(policy='open', storage='internal')
         kithd, people, prosody = self.kithd, self.people, self.world.prosody
         self.wait_component_online()
-        dev, full = kithd.jid(DEVICE), kithd.full(DEVICE)
+        full = kithd.full(DEVICE)
         x = 'o@people.localhost'
-        since = people.mark()
-        people.send_presence(x, dev, 'subscribe')
-        people.inbox.wait_until(
-            lambda: ('subscribed', dev, x) in self.presences(since, dev), 10,
-            'friendship')
+        self.befriend_contact(x, DEVICE)
         when = time.strftime('%Y-%m-%dT%H:%M:%SZ',
                              time.gmtime(time.time() + 3))
         people.send_raw(
