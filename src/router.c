@@ -217,7 +217,12 @@ kith_router_no_such_device (KithRouter *self, xmpp_stanza_t *stanza)
 static void
 kith_router_stanza_cb (KithComponent *component, xmpp_stanza_t *stanza, gpointer user_data)
 {
-	KithRouter *self = user_data;
+	kith_router_receive (user_data, stanza);
+}
+
+void
+kith_router_receive (KithRouter *self, xmpp_stanza_t *stanza)
+{
 	const char *to = xmpp_stanza_get_to (stanza);
 	const char *at, *slash, *domain;
 	g_autofree gchar *node = NULL;

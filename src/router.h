@@ -25,6 +25,8 @@ KithComponent *kith_router_get_component (KithRouter *self);
 void kith_router_add (KithRouter *self, KithIdentity *identity);
 /* loads the devices' rosters and connects */
 void kith_router_start (KithRouter *self);
+/* hands a stanza received on the component's stream to its device (or answers it) */
+void kith_router_receive (KithRouter *self, xmpp_stanza_t *stanza);
 /* closes the stream (every device said goodbye already); done runs once it is closed */
 void kith_router_stop (KithRouter *self, GSourceFunc done, gpointer user_data);
 
