@@ -8,6 +8,8 @@
 #
 # environment:
 #   DEMO_DURATION=N  let the friend stop after N seconds (non-interactive runs)
+#   DEMO_MODE=component  kithd as prosody's XEP-0114 component devices.localhost
+#                    (one stream for all devices) instead of one account each
 #   PORT=N           use this port for prosody instead of a free one
 #   KEEP=1           keep the temporary directory (configs, logs, state)
 #
@@ -26,6 +28,13 @@ domain=localhost
 user=demo
 password=demo-pass
 devices=sim-thermometer-1,sim-thermometer-2,sim-relay-1
+mode=${DEMO_MODE:-client}
+case $mode in
+client) device_domain=$domain ;;
+component) device_domain=devices.$domain ;;
+*) kith_die "DEMO_MODE=$mode: client or component" ;;
+esac
+component_secret=demo-component-secret-$RANDOM$RANDOM
 
 workdir=""
 prosody_pid=""
@@ -120,6 +129,7 @@ ca=$workdir/ca.pem
 
 # 4. prosody on 127.0.0.1 only, everything in memory, registration open
 port=${PORT:-$(kith_free_port)}
+component_port=$(kith_free_port)
 run_as_root=false
 if ((EUID == 0)); then
 	run_as_root=true
@@ -136,7 +146,8 @@ interfaces = { "127.0.0.1" }
 c2s_ports = { $port }
 c2s_direct_tls_ports = { }
 s2s_ports = { }
-component_ports = { }
+component_ports = { $component_port }
+component_interfaces = { "127.0.0.1" }
 http_ports = { }
 https_ports = { }
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "register", "version" }
@@ -150,6 +161,9 @@ network_settings = { nagle = false }
 
 VirtualHost "$domain"
   ssl = { certificate = "$workdir/$domain.crt", key = "$workdir/$domain.key" }
+
+Component "devices.$domain"
+  component_secret = "$component_secret"
 EOF
 
 kith_log "starting prosody on 127.0.0.1:$port"
@@ -169,15 +183,15 @@ cat >"$workdir/kith.conf" <<EOF
 [kith]
 StateDirectory=$workdir/state
 
-[xmpp]
-Mode=client
-Server=127.0.0.1
-Port=$port
-Domain=$domain
-Resource=kith
-Register=true
-Tls=required
-TlsCaFile=$ca
+$(if [[ $mode == component ]]; then
+	printf '[xmpp]\nMode=component\nServer=127.0.0.1\nPort=%s\nDomain=%s\n' \
+		"$component_port" "$domain"
+	printf 'ComponentDomain=%s\nComponentSecret=%s\nResource=kith\n' \
+		"$device_domain" "$component_secret"
+else
+	printf '[xmpp]\nMode=client\nServer=127.0.0.1\nPort=%s\nDomain=%s\n' "$port" "$domain"
+	printf 'Resource=kith\nRegister=true\nTls=required\nTlsCaFile=%s\n' "$ca"
+fi)
 
 [friendship]
 Policy=open
@@ -205,17 +219,17 @@ fi
 
 cat <<EOF
 
-kith demo: three simulated devices, each with its own XMPP address:
-  sim-thermometer-1@$domain  sim-thermometer-2@$domain  sim-relay-1@$domain
+kith demo ($mode mode): three simulated devices, each with its own XMPP address:
+  sim-thermometer-1@$device_domain  sim-thermometer-2@$device_domain  sim-relay-1@$device_domain
 
 Talk to them from any XMPP app on this machine (Gajim, Dino, Conversations, profanity):
   1. Create an account on this server: connect to 127.0.0.1 port $port, domain $domain,
      for example you@$domain with any password; registration is open.
      The certificate is signed by a throwaway demo CA ($ca):
      accept it (or trust that file) when the app asks.
-  2. Add the contact sim-thermometer-1@$domain. The policy is open, so it accepts
+  2. Add the contact sim-thermometer-1@$device_domain. The policy is open, so it accepts
      and asks for your presence in return.
-  3. Send it: help    (then: get; to sim-relay-1@$domain: set relay on)
+  3. Send it: help    (then: get; to sim-relay-1@$device_domain: set relay on)
 
 This server listens on 127.0.0.1 only. A real deployment points kithd at a real
 XMPP server instead ([xmpp] Server/Domain in kith.conf, see README.md).
@@ -229,7 +243,8 @@ EOF
 
 # 6. the friend, printing to this terminal until it ends or ctrl-c
 friend_args=(--server 127.0.0.1 --port "$port" --domain "$domain" --ca "$ca"
-	--user "$user" --password "$password" --devices "$devices")
+	--user "$user" --password "$password" --devices "$devices"
+	--device-domain "$device_domain")
 if [[ -n ${DEMO_DURATION:-} ]]; then
 	friend_args+=(--duration "$DEMO_DURATION")
 fi

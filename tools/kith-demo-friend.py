@@ -52,7 +52,7 @@ class DemoFriend:
         self.relay_on = {}        # device -> last known value of its boolean
 
     def jid(self, device):
-        return f'{device}@{self.args.domain}'
+        return f'{device}@{self.args.device_domain or self.args.domain}'
 
     def full(self, device):
         return f'{self.jid(device)}/{self.args.resource}'
@@ -198,6 +198,9 @@ def parse_args(argv):
     p.add_argument('--server', default='127.0.0.1')
     p.add_argument('--port', type=int, default=5222)
     p.add_argument('--domain', default='localhost')
+    p.add_argument('--device-domain', default='',
+                   help='domain of the devices when it is not --domain '
+                   '(kithd in component mode)')
     p.add_argument('--ca', help='CA file that signed the server certificate')
     p.add_argument('--no-tls', action='store_true',
                    help='do not use STARTTLS (server must allow it)')
