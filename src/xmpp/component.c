@@ -3,12 +3,9 @@
 
 #include "xmpp/component.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
-#include <sys/select.h>
-#include <sys/socket.h>
 
+#include "xmpp/link.h"
 #include "xmpp/resolve.h"
 #include "xmpp/source.h"
 
@@ -46,10 +43,8 @@ struct _KithComponent {
 	guint failures;
 	gint64 online_since;
 	guint timer_id;
-	GQueue outbox; /* gchar*: stanzas sent while the link was down */
-	gboolean outbox_overflowed;
-	GQueue paced; /* gchar*: presence waiting for its turn */
-	gboolean paced_overflowed;
+	KithOutbox outbox; /* stanzas sent while the link was down */
+	KithOutbox paced;  /* presence waiting for its turn */
 	guint pace_id;
 	gdouble tokens;
 	gint64 tokens_at;
@@ -91,22 +86,13 @@ kith_component_log_cb (void *userdata, xmpp_log_level_t level, const char *area,
 	}
 }
 
-/* libstrophe uses select(): a socket numbered FD_SETSIZE or more would abort the process */
 static int
 kith_component_sockopt_cb (xmpp_conn_t *conn, void *sock)
 {
 	KithComponent *self = kith_component_connecting;
-	int fd = *(int *)sock;
-	int one = 1;
 
-	if (fd >= FD_SETSIZE) {
-		g_warning ("component: socket %d is beyond select()'s limit; not connecting", fd);
-		return -1;
-	}
-	if (self != NULL)
-		self->pending_fd = fd;
-	(void)setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return xmpp_sockopt_cb_keepalive (conn, sock);
+	return kith_link_setup_socket (conn, sock, "component",
+	                               self != NULL ? &self->pending_fd : NULL);
 }
 
 static int
@@ -134,68 +120,11 @@ kith_component_prime (KithComponent *self)
 	self->primed = TRUE;
 }
 
-static gchar *
-kith_component_serialize (KithComponent *self, xmpp_stanza_t *stanza)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	gchar *text;
-
-	if (xmpp_stanza_to_text (stanza, &buf, &len) != XMPP_EOK)
-		return NULL;
-	text = g_strndup (buf, len);
-	xmpp_free (self->ctx, buf);
-	return text;
-}
-
 static void
 kith_component_write (KithComponent *self, const gchar *text)
 {
 	xmpp_send_raw (self->conn, text, strlen (text));
 	self->sent++;
-}
-
-static void
-kith_component_flush_outbox (KithComponent *self)
-{
-	gchar *text;
-	while ((text = g_queue_pop_head (&self->outbox)) != NULL) {
-		kith_component_write (self, text);
-		g_free (text);
-	}
-	self->outbox_overflowed = FALSE;
-}
-
-static void
-kith_component_outbox_push (KithComponent *self, gchar *text)
-{
-	g_queue_push_tail (&self->outbox, text);
-	if (g_queue_get_length (&self->outbox) <= KITH_COMPONENT_OUTBOX_MAX)
-		return;
-	g_free (g_queue_pop_head (&self->outbox));
-	if (!self->outbox_overflowed)
-		g_message (
-		        "component %s: offline for long: dropping the oldest of %u queued stanzas",
-		        self->config->component_domain, KITH_COMPONENT_OUTBOX_MAX);
-	self->outbox_overflowed = TRUE;
-}
-
-/* stanzas libstrophe had queued but not written: it frees them on the next connect */
-static void
-kith_component_rescue_unsent (KithComponent *self)
-{
-	GQueue rescued = G_QUEUE_INIT;
-	gchar *text;
-
-	while ((text = xmpp_conn_send_queue_drop_element (self->conn, XMPP_QUEUE_OLDEST)) != NULL) {
-		/* the stream's own elements (its header, the handshake) are not stanzas */
-		if (g_str_has_prefix (text, "<iq") || g_str_has_prefix (text, "<message") ||
-		    g_str_has_prefix (text, "<presence"))
-			g_queue_push_tail (&rescued, g_strdup (text));
-		xmpp_free (self->ctx, text);
-	}
-	while ((text = g_queue_pop_tail (&rescued)) != NULL)
-		g_queue_push_head (&self->outbox, text);
 }
 
 /* the pacing: a token bucket of PresenceRate per second, refilled every few milliseconds */
@@ -212,14 +141,14 @@ kith_component_pace_cb (gpointer user_data)
 	self->tokens_at = now;
 	while (self->state == KITH_COMPONENT_ONLINE && self->tokens >= 1.0 &&
 	       xmpp_conn_send_queue_len (self->conn) < KITH_COMPONENT_SEND_QUEUE_MAX &&
-	       (text = g_queue_pop_head (&self->paced)) != NULL) {
+	       (text = g_queue_pop_head (&self->paced.queue)) != NULL) {
 		kith_component_write (self, text);
 		g_free (text);
 		self->tokens -= 1.0;
 	}
-	if (g_queue_is_empty (&self->paced) || self->state != KITH_COMPONENT_ONLINE) {
+	if (kith_outbox_length (&self->paced) == 0 || self->state != KITH_COMPONENT_ONLINE) {
 		self->pace_id = 0;
-		self->paced_overflowed = FALSE;
+		self->paced.overflowed = FALSE;
 		return G_SOURCE_REMOVE;
 	}
 	return G_SOURCE_CONTINUE;
@@ -229,14 +158,14 @@ static void
 kith_component_pace (KithComponent *self)
 {
 	if (self->pace_id != 0 || self->state != KITH_COMPONENT_ONLINE ||
-	    g_queue_is_empty (&self->paced))
+	    kith_outbox_length (&self->paced) == 0)
 		return;
 	self->tokens_at = g_get_monotonic_time ();
 	self->tokens = MAX (self->tokens, 1.0);
 	self->pace_id = g_timeout_add (KITH_COMPONENT_PACE_MS, kith_component_pace_cb, self);
 	/* the first ones go at once */
 	kith_component_pace_cb (self);
-	if (g_queue_is_empty (&self->paced))
+	if (kith_outbox_length (&self->paced) == 0)
 		g_clear_handle_id (&self->pace_id, g_source_remove);
 }
 
@@ -276,13 +205,13 @@ kith_component_disconnected (KithComponent *self, int error, xmpp_stream_error_t
 	kith_xmpp_source_clear_fd (self->source);
 	kith_xmpp_source_set_settled (self->source, TRUE);
 	g_clear_handle_id (&self->pace_id, g_source_remove);
-	kith_component_rescue_unsent (self);
+	kith_outbox_rescue (&self->outbox, self->conn, self->ctx);
 	if (was == KITH_COMPONENT_STOPPING) {
 		kith_component_finish_stop (self);
 		return;
 	}
 	/* presence is announced again on the next link */
-	g_queue_clear_full (&self->paced, g_free);
+	kith_outbox_clear (&self->paced);
 	if (was == KITH_COMPONENT_ONLINE) {
 		g_message ("component %s: disconnected%s%s", self->config->component_domain,
 		           hint != NULL ? ": " : (error != 0 ? ": " : ""),
@@ -324,7 +253,7 @@ kith_component_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		kith_xmpp_source_set_settled (self->source, TRUE);
 		g_message ("component %s: online", self->config->component_domain);
 		/* what waited goes first, then what the devices say on coming online */
-		kith_component_flush_outbox (self);
+		self->sent += kith_outbox_flush (&self->outbox, self->conn);
 		if (self->callbacks.online != NULL)
 			self->callbacks.online (self, self->user_data);
 		kith_component_pace (self);
@@ -404,19 +333,13 @@ kith_component_timer_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* exponential backoff with jitter: 0.5-1 s, 1-2 s, … up to 60-120 s */
 static void
 kith_component_schedule (KithComponent *self, gboolean backoff)
 {
-	guint delay_ms = 0;
+	guint delay_ms =
+	        backoff ? kith_link_backoff_ms (&self->failures, KITH_COMPONENT_BACKOFF_MAX_S) : 0;
 
 	g_clear_handle_id (&self->timer_id, g_source_remove);
-	if (backoff) {
-		guint ceiling = 1000u << MIN (self->failures, 7u);
-		ceiling = MIN (ceiling, KITH_COMPONENT_BACKOFF_MAX_S * 1000u);
-		delay_ms = (guint)g_random_int_range ((gint32)ceiling / 2, (gint32)ceiling + 1);
-		self->failures++;
-	}
 	self->state = KITH_COMPONENT_WAITING;
 	self->timer_id = g_timeout_add (delay_ms, kith_component_timer_cb, self);
 }
@@ -430,8 +353,9 @@ kith_component_new (KithConfig *config, const KithComponentCallbacks *callbacks,
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->pending_fd = -1;
-	g_queue_init (&self->outbox);
-	g_queue_init (&self->paced);
+	kith_outbox_init (&self->outbox, KITH_COMPONENT_OUTBOX_MAX, "offline for long");
+	kith_outbox_init (&self->paced, KITH_COMPONENT_PACED_MAX,
+	                  "presence waiting (PresenceRate too low for this many devices)");
 	self->log.handler = kith_component_log_cb;
 	self->log.userdata = self;
 	self->ctx = xmpp_ctx_new (NULL, &self->log);
@@ -459,8 +383,8 @@ kith_component_free (KithComponent *self)
 	xmpp_conn_release (self->conn);
 	kith_xmpp_source_free (self->source);
 	xmpp_ctx_free (self->ctx);
-	g_queue_clear_full (&self->outbox, g_free);
-	g_queue_clear_full (&self->paced, g_free);
+	kith_outbox_clear (&self->outbox);
+	kith_outbox_clear (&self->paced);
 	g_free (self);
 }
 
@@ -475,8 +399,6 @@ kith_component_start (KithComponent *self)
 void
 kith_component_send (KithComponent *self, xmpp_stanza_t *stanza)
 {
-	gchar *text;
-
 	if (self->state == KITH_COMPONENT_ONLINE) {
 		xmpp_send (self->conn, stanza);
 		self->sent++;
@@ -484,31 +406,15 @@ kith_component_send (KithComponent *self, xmpp_stanza_t *stanza)
 	}
 	if (self->state == KITH_COMPONENT_STOPPING || self->state == KITH_COMPONENT_STOPPED)
 		return;
-	text = kith_component_serialize (self, stanza);
-	if (text != NULL)
-		kith_component_outbox_push (self, text);
+	kith_outbox_push_stanza (&self->outbox, stanza, self->config->component_domain);
 }
 
 void
 kith_component_send_paced (KithComponent *self, xmpp_stanza_t *stanza)
 {
-	gchar *text;
-
 	if (self->state != KITH_COMPONENT_ONLINE)
 		return;
-	text = kith_component_serialize (self, stanza);
-	if (text == NULL)
-		return;
-	g_queue_push_tail (&self->paced, text);
-	if (g_queue_get_length (&self->paced) > KITH_COMPONENT_PACED_MAX) {
-		g_free (g_queue_pop_head (&self->paced));
-		if (!self->paced_overflowed)
-			g_message ("component %s: more than %u presence stanzas waiting; dropping "
-			           "the oldest (PresenceRate=%u is too low for this many devices)",
-			           self->config->component_domain, KITH_COMPONENT_PACED_MAX,
-			           self->config->presence_rate);
-		self->paced_overflowed = TRUE;
-	}
+	kith_outbox_push_stanza (&self->paced, stanza, self->config->component_domain);
 	kith_component_pace (self);
 }
 
@@ -521,7 +427,7 @@ kith_component_stop (KithComponent *self)
 		return;
 	g_clear_handle_id (&self->timer_id, g_source_remove);
 	g_clear_handle_id (&self->pace_id, g_source_remove);
-	g_queue_clear_full (&self->paced, g_free);
+	kith_outbox_clear (&self->paced);
 	self->state = KITH_COMPONENT_STOPPING;
 	if (was == KITH_COMPONENT_ONLINE) {
 		xmpp_disconnect (self->conn);
@@ -553,13 +459,13 @@ kith_component_is_online (KithComponent *self)
 guint
 kith_component_get_paced_length (KithComponent *self)
 {
-	return g_queue_get_length (&self->paced);
+	return kith_outbox_length (&self->paced);
 }
 
 guint
 kith_component_get_outbox_length (KithComponent *self)
 {
-	return g_queue_get_length (&self->outbox);
+	return kith_outbox_length (&self->outbox);
 }
 
 guint64

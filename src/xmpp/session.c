@@ -4,13 +4,10 @@
 #include "xmpp/session.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/select.h>
-#include <sys/socket.h>
 
+#include "xmpp/link.h"
 #include "xmpp/resolve.h"
 #include "xmpp/source.h"
 
@@ -61,8 +58,7 @@ struct _KithSession {
 	guint failures;
 	gint64 online_since;
 	guint timer_id;
-	GQueue outbox; /* gchar* serialized stanzas */
-	gboolean outbox_overflowed;
+	KithOutbox outbox;
 };
 
 static GHashTable *kith_session_by_conn; /* xmpp_conn_t* -> KithSession* */
@@ -131,23 +127,13 @@ kith_session_global_init (KithConfig *config)
 	}
 }
 
-/* libstrophe uses select(): a socket numbered FD_SETSIZE or more would abort the process */
 static int
 kith_session_sockopt_cb (xmpp_conn_t *conn, void *sock)
 {
 	KithSession *self = g_hash_table_lookup (kith_session_by_conn, conn);
-	int fd = *(int *)sock;
-	int one = 1;
 
-	if (fd >= FD_SETSIZE) {
-		g_warning ("%s: socket %d is beyond select()'s limit; not connecting",
-		           self != NULL ? self->bare_jid : "?", fd);
-		return -1;
-	}
-	if (self != NULL)
-		self->pending_fd = fd;
-	(void)setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return xmpp_sockopt_cb_keepalive (conn, sock);
+	return kith_link_setup_socket (conn, sock, self != NULL ? self->bare_jid : "?",
+	                               self != NULL ? &self->pending_fd : NULL);
 }
 
 static gchar *
@@ -201,46 +187,6 @@ kith_session_ensure_password (KithSession *self, gchar **out)
 	self->need_register = TRUE;
 	*out = g_steal_pointer (&password);
 	return TRUE;
-}
-
-static void
-kith_session_flush_outbox (KithSession *self)
-{
-	gchar *text;
-	while ((text = g_queue_pop_head (&self->outbox)) != NULL) {
-		xmpp_send_raw (self->conn, text, strlen (text));
-		g_free (text);
-	}
-	self->outbox_overflowed = FALSE;
-}
-
-static void
-kith_session_outbox_push (KithSession *self, gchar *text)
-{
-	g_queue_push_tail (&self->outbox, text);
-	if (g_queue_get_length (&self->outbox) <= KITH_SESSION_OUTBOX_MAX)
-		return;
-	g_free (g_queue_pop_head (&self->outbox));
-	if (!self->outbox_overflowed)
-		g_message ("%s: offline for long: dropping the oldest of %u queued stanzas",
-		           self->bare_jid, KITH_SESSION_OUTBOX_MAX);
-	self->outbox_overflowed = TRUE;
-}
-
-/* rescue stanzas libstrophe had queued but not written: it frees them on the next connect */
-static void
-kith_session_rescue_unsent (KithSession *self)
-{
-	GQueue rescued = G_QUEUE_INIT;
-	gchar *text;
-
-	while ((text = xmpp_conn_send_queue_drop_element (self->conn, XMPP_QUEUE_OLDEST)) != NULL) {
-		g_queue_push_tail (&rescued, g_strdup (text));
-		xmpp_free (self->ctx, text);
-	}
-	/* they are older than anything in the outbox */
-	while ((text = g_queue_pop_tail (&rescued)) != NULL)
-		g_queue_push_head (&self->outbox, text);
 }
 
 static void
@@ -436,7 +382,7 @@ kith_session_went_online (KithSession *self)
 	g_info ("%s: online", self->full_jid);
 	if (self->callbacks.online != NULL)
 		self->callbacks.online (self, self->user_data);
-	kith_session_flush_outbox (self);
+	kith_outbox_flush (&self->outbox, self->conn);
 }
 
 /* a login that never got online: say why when it is the password */
@@ -468,7 +414,7 @@ kith_session_disconnected (KithSession *self, xmpp_conn_t *conn, int error)
 	kith_xmpp_source_clear_fd (self->source);
 	kith_xmpp_source_set_settled (self->source, TRUE);
 	if (conn == self->conn)
-		kith_session_rescue_unsent (self);
+		kith_outbox_rescue (&self->outbox, self->conn, self->ctx);
 	if (was == KITH_SESSION_STOPPING) {
 		kith_session_drop_register_conn (self);
 		kith_session_finish_stop (self);
@@ -658,19 +604,13 @@ kith_session_timer_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* exponential backoff with jitter: 0.5-1 s, 1-2 s, 2-4 s, … up to 60-120 s */
 static void
 kith_session_schedule (KithSession *self, gboolean backoff)
 {
-	guint delay_ms = 0;
+	guint delay_ms =
+	        backoff ? kith_link_backoff_ms (&self->failures, KITH_SESSION_BACKOFF_MAX_S) : 0;
 
 	g_clear_handle_id (&self->timer_id, g_source_remove);
-	if (backoff) {
-		guint ceiling = 1000u << MIN (self->failures, 7u);
-		ceiling = MIN (ceiling, KITH_SESSION_BACKOFF_MAX_S * 1000u);
-		delay_ms = (guint)g_random_int_range ((gint32)ceiling / 2, (gint32)ceiling + 1);
-		self->failures++;
-	}
 	self->state = KITH_SESSION_WAITING;
 	/* never reconnect from inside libstrophe's connection callback: go through the loop */
 	self->timer_id = g_timeout_add (delay_ms, kith_session_timer_cb, self);
@@ -691,7 +631,7 @@ kith_session_new (KithConfig *config, KithConnectGate *gate, KithStore *store,
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->pending_fd = -1;
-	g_queue_init (&self->outbox);
+	kith_outbox_init (&self->outbox, KITH_SESSION_OUTBOX_MAX, "offline for long");
 	self->log.handler = kith_session_log_cb;
 	self->log.userdata = self;
 	self->ctx = xmpp_ctx_new (NULL, &self->log);
@@ -728,7 +668,7 @@ kith_session_free (KithSession *self)
 	xmpp_conn_release (self->conn);
 	kith_xmpp_source_free (self->source);
 	xmpp_ctx_free (self->ctx);
-	g_queue_clear_full (&self->outbox, g_free);
+	kith_outbox_clear (&self->outbox);
 	g_free (self->localpart);
 	g_free (self->bare_jid);
 	g_free (self->full_jid);
@@ -746,19 +686,13 @@ kith_session_start (KithSession *self)
 void
 kith_session_send (KithSession *self, xmpp_stanza_t *stanza)
 {
-	char *buf = NULL;
-	size_t len = 0;
-
 	if (self->state == KITH_SESSION_ONLINE) {
 		xmpp_send (self->conn, stanza);
 		return;
 	}
 	if (self->state == KITH_SESSION_STOPPING || self->state == KITH_SESSION_STOPPED)
 		return;
-	if (xmpp_stanza_to_text (stanza, &buf, &len) != XMPP_EOK)
-		return;
-	kith_session_outbox_push (self, g_strndup (buf, len));
-	xmpp_free (self->ctx, buf);
+	kith_outbox_push_stanza (&self->outbox, stanza, self->bare_jid);
 }
 
 void
@@ -825,7 +759,7 @@ kith_session_is_online (KithSession *self)
 guint
 kith_session_get_outbox_length (KithSession *self)
 {
-	return g_queue_get_length (&self->outbox);
+	return kith_outbox_length (&self->outbox);
 }
 
 guint64
