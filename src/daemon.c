@@ -199,8 +199,19 @@ kith_daemon_start (KithDaemon *self, GError **error)
 	           self->identities->len, "<device-id>", self->config->device_domain,
 	           self->config->mode == KITH_MODE_COMPONENT ? "component" : "client",
 	           kith_store_get_path (self->store));
-	if (self->router != NULL)
+	if (self->router != NULL) {
+		static const gchar *const client_keys[] = { "Register", "Tls", "TlsCaFile",
+			                                    "MaxConnecting" };
+		for (guint i = 0; i < G_N_ELEMENTS (client_keys); i++)
+			if (g_key_file_has_key (self->config->keyfile, "xmpp", client_keys[i],
+			                        NULL))
+				g_message (
+				        "%s: [xmpp] %s does not apply in component mode (the "
+				        "component stream has no accounts and no TLS)",
+				        kith_config_origin (self->config, "xmpp", client_keys[i]),
+				        client_keys[i]);
 		kith_router_start (self->router);
+	}
 	return TRUE;
 }
 

@@ -36,6 +36,7 @@ struct _KithComponent {
 	xmpp_conn_t *conn;
 	KithXmppSource *source;
 	GCancellable *resolving;
+	gchar *address; /* where the last attempt went, for the log */
 	int pending_fd;
 	gboolean primed;
 	gboolean disposing;
@@ -52,7 +53,8 @@ struct _KithComponent {
 	guint64 sent;
 };
 
-static void kith_component_schedule (KithComponent *self, gboolean backoff);
+static guint kith_component_schedule (KithComponent *self, gboolean backoff);
+static void kith_component_retry (KithComponent *self, const gchar *why);
 
 /* the component whose socket is being connected (libstrophe's socket callback has no user data) */
 static KithComponent *kith_component_connecting;
@@ -225,8 +227,12 @@ kith_component_disconnected (KithComponent *self, int error, xmpp_stream_error_t
 	} else if (hint != NULL) {
 		g_warning ("component %s: %s", self->config->component_domain, hint);
 	} else {
-		g_info ("component %s: connection failed%s%s", self->config->component_domain,
+		g_autofree gchar *why = g_strdup_printf (
+		        "no stream with %s%s%s",
+		        self->address != NULL ? self->address : "the server",
 		        error != 0 ? ": " : "", error != 0 ? g_strerror (error) : "");
+		kith_component_retry (self, why);
+		return;
 	}
 	kith_component_schedule (self, TRUE);
 }
@@ -295,21 +301,23 @@ kith_component_resolved_cb (const gchar *address, guint16 port, const GError *er
 		return;
 	}
 	if (address == NULL) {
-		g_info ("component %s: cannot find the server: %s", self->config->component_domain,
-		        error != NULL ? error->message : "no address");
-		kith_component_schedule (self, TRUE);
+		g_autofree gchar *why =
+		        g_strdup_printf ("cannot find the server: %s",
+		                         error != NULL ? error->message : "no address");
+		kith_component_retry (self, why);
 		return;
 	}
 	kith_component_prime (self);
+	g_free (self->address);
+	self->address = g_strdup_printf ("%s:%u", address, port);
 	self->pending_fd = -1;
 	self->state = KITH_COMPONENT_CONNECTING;
 	kith_component_connecting = self;
 	rc = xmpp_connect_component (self->conn, address, port, kith_component_conn_cb, self);
 	kith_component_connecting = NULL;
 	if (rc != XMPP_EOK || self->pending_fd < 0) {
-		g_info ("component %s: cannot connect to %s:%u", self->config->component_domain,
-		        address, port);
-		kith_component_schedule (self, TRUE);
+		g_autofree gchar *why = g_strdup_printf ("cannot connect to %s:%u", address, port);
+		kith_component_retry (self, why);
 		return;
 	}
 	kith_xmpp_source_set_fd (self->source, self->pending_fd);
@@ -333,7 +341,7 @@ kith_component_timer_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
+static guint
 kith_component_schedule (KithComponent *self, gboolean backoff)
 {
 	guint delay_ms =
@@ -342,6 +350,16 @@ kith_component_schedule (KithComponent *self, gboolean backoff)
 	g_clear_handle_id (&self->timer_id, g_source_remove);
 	self->state = KITH_COMPONENT_WAITING;
 	self->timer_id = g_timeout_add (delay_ms, kith_component_timer_cb, self);
+	return delay_ms;
+}
+
+/* the one link of every device failed to come up: say so, and when it is tried again */
+static void
+kith_component_retry (KithComponent *self, const gchar *why)
+{
+	guint delay_ms = kith_component_schedule (self, TRUE);
+	g_message ("component %s: %s; trying again in %.1f s", self->config->component_domain, why,
+	           delay_ms / 1000.0);
 }
 
 KithComponent *
@@ -385,6 +403,7 @@ kith_component_free (KithComponent *self)
 	xmpp_ctx_free (self->ctx);
 	kith_outbox_clear (&self->outbox);
 	kith_outbox_clear (&self->paced);
+	g_free (self->address);
 	g_free (self);
 }
 

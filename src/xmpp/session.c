@@ -111,7 +111,7 @@ kith_session_global_init (KithConfig *config)
 	 * default file somewhere empty: with TlsCaFile only that file is loaded; without it the
 	 * hashed CA directory still verifies, loading just the certificates a chain needs.
 	 */
-	if (config->tls == KITH_TLS_DISABLED)
+	if (config->tls == KITH_TLS_DISABLED || config->mode == KITH_MODE_COMPONENT)
 		return;
 	if (config->tls_ca_file[0] != '\0') {
 		/* TlsCaFile means: trust this file only */
