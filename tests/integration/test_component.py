@@ -310,8 +310,10 @@ class LinkTest(ComponentCase):
                                start_kithd=False)
         kithd = world.kithd = Kithd(world.prosody, world.tmp, start=False)
         kithd.groups['xmpp']['ComponentSecret'] = 'not-the-secret'
+        kithd.groups['xmpp']['Tls'] = 'required'  # a client-mode key
         kithd.write_config()
         kithd.start()
+        kithd.wait_log(r'\[xmpp\] Tls does not apply in component mode')
         kithd.wait_log(r'refused ComponentSecret', 20)
         time.sleep(1.5)
         self.assertTrue(kithd.running())
