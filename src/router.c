@@ -22,6 +22,7 @@ struct _KithRouter {
 	guint ramp_id;
 	gint64 ramp_started;
 	gboolean ramp_logged;
+	guint roster_entries; /* loaded from the store at start */
 	GSourceFunc stop_done;
 	gpointer stop_data;
 };
@@ -310,14 +311,18 @@ kith_router_load_roster_cb (const gchar *device_id, const gchar *jid, guint stat
 	KithRouter *self = user_data;
 	KithIdentity *identity = g_hash_table_lookup (self->identities, device_id);
 
-	if (identity != NULL)
+	if (identity != NULL) {
 		kith_identity_load_roster (identity, jid, state);
+		self->roster_entries++;
+	}
 }
 
 void
 kith_router_start (KithRouter *self)
 {
 	kith_store_foreach_roster (self->store, kith_router_load_roster_cb, self);
+	g_message ("component %s: %u devices, %u roster entries", self->config->component_domain,
+	           self->order->len, self->roster_entries);
 	kith_component_start (self->component);
 }
 
