@@ -129,11 +129,11 @@ kith_component_write (KithComponent *self, const gchar *text)
 	self->sent++;
 }
 
-/* the pacing: a token bucket of PresenceRate per second, refilled every few milliseconds */
+/* the pacing: a token bucket of PresenceRate per second, refilled every few milliseconds;
+ * returns TRUE while presence still waits */
 static gboolean
-kith_component_pace_cb (gpointer user_data)
+kith_component_drain (KithComponent *self)
 {
-	KithComponent *self = user_data;
 	gint64 now = g_get_monotonic_time ();
 	gdouble rate = self->config->presence_rate;
 	gchar *text;
@@ -148,27 +148,34 @@ kith_component_pace_cb (gpointer user_data)
 		g_free (text);
 		self->tokens -= 1.0;
 	}
-	if (kith_outbox_length (&self->paced) == 0 || self->state != KITH_COMPONENT_ONLINE) {
-		self->pace_id = 0;
-		self->paced.overflowed = FALSE;
-		return G_SOURCE_REMOVE;
-	}
-	return G_SOURCE_CONTINUE;
+	if (kith_outbox_length (&self->paced) > 0 && self->state == KITH_COMPONENT_ONLINE)
+		return TRUE;
+	self->paced.overflowed = FALSE;
+	return FALSE;
+}
+
+static gboolean
+kith_component_pace_cb (gpointer user_data)
+{
+	KithComponent *self = user_data;
+
+	if (kith_component_drain (self))
+		return G_SOURCE_CONTINUE;
+	self->pace_id = 0;
+	return G_SOURCE_REMOVE;
 }
 
 static void
 kith_component_pace (KithComponent *self)
 {
-	if (self->pace_id != 0 || self->state != KITH_COMPONENT_ONLINE ||
-	    kith_outbox_length (&self->paced) == 0)
+	if (self->pace_id != 0 || self->state != KITH_COMPONENT_ONLINE)
 		return;
 	self->tokens_at = g_get_monotonic_time ();
 	self->tokens = MAX (self->tokens, 1.0);
-	self->pace_id = g_timeout_add (KITH_COMPONENT_PACE_MS, kith_component_pace_cb, self);
-	/* the first ones go at once */
-	kith_component_pace_cb (self);
-	if (kith_outbox_length (&self->paced) == 0)
-		g_clear_handle_id (&self->pace_id, g_source_remove);
+	/* the first ones go at once, the rest on the timer */
+	if (kith_component_drain (self))
+		self->pace_id =
+		        g_timeout_add (KITH_COMPONENT_PACE_MS, kith_component_pace_cb, self);
 }
 
 static void
