@@ -81,9 +81,11 @@ kith_identity_state (KithIdentity *self, const gchar *jid)
 
 /* a roster change; in component mode the roster is ours to keep */
 static void
-kith_identity_set_state (KithIdentity *self, const gchar *jid, guint state)
+kith_identity_set_state (KithIdentity *self, const gchar *contact, guint state)
 {
 	g_autoptr (GError) error = NULL;
+	/* contact may be the roster's own key, freed by the removal below */
+	g_autofree gchar *jid = g_strdup (contact);
 	guint was = kith_identity_state (self, jid);
 
 	if (state == 0)
@@ -1084,7 +1086,7 @@ static void
 kith_identity_broadcast (KithIdentity *self, xmpp_stanza_t *presence)
 {
 	gboolean unavailable = g_strcmp0 (xmpp_stanza_get_type (presence), "unavailable") == 0;
-	g_autoptr (GPtrArray) undirect = g_ptr_array_new ();
+	g_autoptr (GPtrArray) undirect = g_ptr_array_new_with_free_func (g_free);
 	GHashTableIter iter;
 	gpointer jid, value;
 
@@ -1103,7 +1105,7 @@ kith_identity_broadcast (KithIdentity *self, xmpp_stanza_t *presence)
 		else
 			kith_component_send_paced (self->component, copy);
 		if (unavailable && (state & KITH_SUB_DIRECTED))
-			g_ptr_array_add (undirect, jid);
+			g_ptr_array_add (undirect, g_strdup (jid));
 	}
 	/* directed presence ends with the unavailable that followed it */
 	for (guint i = 0; i < undirect->len; i++) {

@@ -494,6 +494,15 @@ kith_component_get_outbox_length (KithComponent *self)
 	return kith_outbox_length (&self->outbox);
 }
 
+GPtrArray *
+kith_component_dump_outbox (KithComponent *self)
+{
+	GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+	for (GList *l = self->outbox.queue.head; l != NULL; l = l->next)
+		g_ptr_array_add (texts, g_strdup (l->data));
+	return texts;
+}
+
 guint64
 kith_component_get_received (KithComponent *self)
 {

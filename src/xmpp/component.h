@@ -42,6 +42,8 @@ xmpp_ctx_t *kith_component_get_ctx (KithComponent *self);
 gboolean kith_component_is_online (KithComponent *self);
 guint kith_component_get_paced_length (KithComponent *self);
 guint kith_component_get_outbox_length (KithComponent *self);
+/* the stanzas waiting in the outbox, serialised, oldest first (a new array of copies) */
+GPtrArray *kith_component_dump_outbox (KithComponent *self);
 /* stanzas received and sent since start (sent counts what was handed to the stream) */
 guint64 kith_component_get_received (KithComponent *self);
 guint64 kith_component_get_sent (KithComponent *self);

@@ -6,14 +6,9 @@
  */
 #include <string.h>
 
-#include <glib/gstdio.h>
-
-#include "driver.h"
-#include "identity.h"
-#include "iot/policy.h"
+#include "component-world.h"
 #include "iot/protocol.h"
 #include "iot/stanza.h"
-#include "router.h"
 
 static const gchar *const seeds[] = {
 	"<iq type='get' id='r1' from='friend@x/p' to='sim-relay-1@x/kith'>"
@@ -205,48 +200,15 @@ static const gchar *const component_seeds[] = {
 static void
 test_component_mutations (void)
 {
-	g_autofree gchar *dir = g_dir_make_tmp ("kith-fuzz-XXXXXX", NULL);
-	g_autofree gchar *path = g_build_filename (dir, "kith.conf", NULL);
-	g_autofree gchar *text = g_strdup_printf ("[kith]\nStateDirectory=%s/state\n"
-	                                          "[xmpp]\nMode=component\n"
-	                                          "ComponentDomain=devices.x\nComponentSecret=s\n"
-	                                          "[friendship]\nOwner=owner@x\n"
-	                                          "[bus:sim]\nDriver=sim\nRelays=1\n"
-	                                          "Thermometers=1\nInterval=0\n",
-	                                          dir);
-	g_autoptr (GError) error = NULL;
-	g_autoptr (KithConfig) config = NULL;
-	g_autoptr (KithDriver) driver = NULL;
-	g_autoptr (KithStore) store = NULL;
 	g_autoptr (GRand) rand = g_rand_new_with_seed (20261130);
-	g_autoptr (GPtrArray) identities =
-	        g_ptr_array_new_with_free_func ((GDestroyNotify)kith_identity_free);
-	KithPolicy *policy;
-	KithRouter *router;
-	GPtrArray *devices;
+	ComponentWorld world;
+	xmpp_ctx_t *ctx;
 	guint parsed = 0;
 
-	g_assert_true (g_file_set_contents (path, text, -1, NULL));
-	config = kith_config_load (path, &error);
-	g_assert_no_error (error);
-	store = kith_store_open (config->state_directory, &error);
-	g_assert_no_error (error);
-	driver = kith_driver_new ("sim", "sim", &error);
-	g_assert_true (kith_driver_setup (driver, config->keyfile, "bus:sim", &error));
-	g_assert_true (kith_driver_start (driver, &error));
-	policy = kith_policy_new (config);
-	router = kith_router_new (config, store);
-	devices = kith_driver_get_devices (driver);
-	for (guint i = 0; i < devices->len; i++) {
-		KithIdentity *identity = kith_identity_new (
-		        config, store, policy, NULL, kith_router_get_component (router),
-		        g_ptr_array_index (devices, i), NULL, NULL);
-		g_ptr_array_add (identities, identity);
-		kith_router_add (router, identity);
-	}
+	component_world_init (&world);
+	ctx = kith_component_get_ctx (kith_router_get_component (world.router));
 	/* the stream is not connected: every answer goes to the outbox, serialised */
 	for (guint i = 0; i < 30000; i++) {
-		xmpp_ctx_t *ctx = kith_component_get_ctx (kith_router_get_component (router));
 		g_autofree gchar *input =
 		        mutate (rand, component_seeds[i % G_N_ELEMENTS (component_seeds)]);
 		xmpp_stanza_t *stanza = xmpp_stanza_new_from_string (ctx, input);
@@ -254,18 +216,14 @@ test_component_mutations (void)
 		if (stanza == NULL)
 			continue;
 		parsed++;
-		kith_router_receive (router, stanza);
+		kith_router_receive (world.router, stanza);
 		xmpp_stanza_release (stanza);
 	}
 	g_test_message ("%u mutations parsed as XML, %u stanzas in the outbox", parsed,
-	                kith_component_get_outbox_length (kith_router_get_component (router)));
+	                component_world_outbox (&world));
 	g_assert_cmpuint (parsed, >, 3000);
-	g_assert_cmpuint (kith_component_get_outbox_length (kith_router_get_component (router)), >,
-	                  0);
-	g_ptr_array_set_size (identities, 0);
-	kith_router_free (router);
-	kith_policy_free (policy);
-	kith_driver_stop (driver);
+	g_assert_cmpuint (component_world_outbox (&world), >, 0);
+	component_world_clear (&world);
 }
 
 int
