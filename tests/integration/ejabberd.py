@@ -98,8 +98,8 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 from harness import (Component, Peer, _processes,  # noqa: E402
-                     _stop_process, free_port, make_tls, port_accepts, tail,
-                     wait_log_lines)
+                     XmppServer, _stop_process, free_port, make_tls,
+                     port_accepts, tail, wait_log_lines)
 
 __all__ = ['Ejabberd', 'ejabberd_erl_libs']
 
@@ -245,7 +245,7 @@ def _alive(processes):
 
 # ----------------------------------------------------------------------------
 
-class Ejabberd:
+class Ejabberd(XmppServer):
     """An ejabberd on 127.0.0.1:<free port> serving 'localhost'.
 
     Same interface as harness.Prosody where it makes sense: `port`,
@@ -421,15 +421,7 @@ class Ejabberd:
         self._helpers = {}
         return code
 
-    def restart(self):
-        self.stop()
-        self.start()
-
     # -- XMPP -----------------------------------------------------------------
-
-    def component_jid(self, name):
-        """'devices' -> 'devices.localhost'"""
-        return f'{name}.{self.domain}'
 
     def component(self, name, cls=Component, **kwargs):
         """Connect a Component (tests/peers/component.py) as

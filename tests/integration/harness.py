@@ -39,7 +39,7 @@ __all__ = ['NS', 'Peer', 'PeerError', 'Prosody', 'Kithd', 'World',
            'to_string', 'befriend', 'req_xml', 'readout_raw',
            'collect_readout', 'readout_part', 'fields_of', 'parse_utc',
            'main', 'Inbox', 'jid_matches', 'Component', 'query_db',
-           'kithd_binary', 'wait_for', 'default_mode']
+           'kithd_binary', 'wait_for', 'default_mode', 'XmppServer']
 
 DOMAIN = 'localhost'
 RESOURCE = 'kith'
@@ -160,7 +160,20 @@ TLS_OFF = '''c2s_require_encryption = false
 allow_unencrypted_plain_auth = true'''
 
 
-class Prosody:
+class XmppServer:
+    """What the test servers (Prosody here, Ejabberd in ejabberd.py) share:
+    subclasses have `domain`, start() and stop()."""
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def component_jid(self, name):
+        """'prov' -> 'prov.localhost'"""
+        return f'{name}.{self.domain}'
+
+
+class Prosody(XmppServer):
     """A Prosody on 127.0.0.1:<free port> with VirtualHost 'localhost'.
 
     tls=True: STARTTLS with a generated CA (`ca_file`) is required;
@@ -232,14 +245,6 @@ class Prosody:
         code, _ = _stop_process(self.proc, timeout)
         self.proc = None
         return code
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def component_jid(self, name):
-        """'prov' -> 'prov.localhost'"""
-        return f'{name}.{self.domain}'
 
     def prosodyctl(self, *args):
         return subprocess.run(['prosodyctl', '--config', self.config, *args],
