@@ -160,8 +160,13 @@ class SubscriptionMatrixTest(ComponentCase):
         # and one from the bare JID to the bare JID
         self.assertEqual(step('probe', x), [('available', full, x)])
 
+        since = people.mark()
         self.restart_kithd()
         self.assertEqual(self.state(DEVICE, x), FROM)
+        # the device announces itself to its contact again (paced: wait)
+        people.inbox.wait_until(
+            lambda: ('available', full, x) in self.presences(since, dev),
+            RESTART_TIMEOUT, 'available presence after the restart')
         # unsubscribe in From: unavailable, the friendship is over
         self.assertEqual(step('unsubscribe'), [('unavailable', full, x)])
         self.assertEqual(self.state(DEVICE, x), 0)
