@@ -225,18 +225,24 @@ kith_daemon_finish_stop (KithDaemon *self)
 		done (self->stop_data);
 }
 
+/* one more device session, or the component stream, has closed */
+static void
+kith_daemon_one_stopped (KithDaemon *self)
+{
+	if (self->stopping > 0 && --self->stopping == 0)
+		kith_daemon_finish_stop (self);
+}
+
 static void
 kith_daemon_identity_stopped_cb (KithIdentity *identity, gpointer user_data)
 {
-	KithDaemon *self = user_data;
-	if (self->stopping > 0 && --self->stopping == 0)
-		kith_daemon_finish_stop (self);
+	kith_daemon_one_stopped (user_data);
 }
 
 static gboolean
 kith_daemon_router_stopped_cb (gpointer user_data)
 {
-	kith_daemon_identity_stopped_cb (NULL, user_data);
+	kith_daemon_one_stopped (user_data);
 	return G_SOURCE_REMOVE;
 }
 

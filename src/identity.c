@@ -1069,15 +1069,36 @@ kith_identity_get_owner_resource (KithIdentity *self)
 
 /* -- component mode: the server's part of RFC 6121, done here -------------------------- */
 
-static xmpp_stanza_t *
+/* presence of the given type (NULL: the current one) from the device to one address;
+ * subscription answers come from the bare JID */
+static void
 kith_identity_presence_to (KithIdentity *self, const gchar *type, const gchar *to)
 {
-	xmpp_stanza_t *presence =
+	g_autoptr (xmpp_stanza_t) presence =
 	        type == NULL ? kith_identity_presence (self)
 	                     : kith_stanza_presence (self->protocol.ctx, type, NULL, NULL);
-	xmpp_stanza_set_from (presence, self->full_jid);
+	gboolean answer = kith_subscription_is_type (type);
+
+	xmpp_stanza_set_from (presence, answer ? self->bare_jid : self->full_jid);
 	xmpp_stanza_set_to (presence, to);
-	return presence;
+	kith_component_send (self->component, presence);
+}
+
+/* what the subscription tables tell the device to send jid (its presence goes to `to`, which
+ * for a probe is the address that asked) */
+static void
+kith_identity_subscription_actions (KithIdentity *self, guint actions, const gchar *jid,
+                                    const gchar *to)
+{
+	if (actions & KITH_SUB_SUBSCRIBED)
+		kith_identity_presence_to (self, "subscribed", jid);
+	if (actions & KITH_SUB_PRESENCE)
+		kith_identity_presence_to (
+		        self, kith_identity_is_online (self) ? NULL : "unavailable", to);
+	if (actions & KITH_SUB_UNAVAILABLE)
+		kith_identity_presence_to (self, "unavailable", jid);
+	if (actions & KITH_SUB_UNSUBSCRIBED)
+		kith_identity_presence_to (self, "unsubscribed", jid);
 }
 
 /* presence without an addressee goes to every contact who sees the device, and to those it
@@ -1129,16 +1150,7 @@ kith_identity_component_subscription_out (KithIdentity *self, xmpp_stanza_t *sta
 		xmpp_stanza_set_to (stanza, jid);
 		kith_component_send (self->component, stanza);
 	}
-	if (actions & KITH_SUB_PRESENCE) {
-		g_autoptr (xmpp_stanza_t) presence = kith_identity_presence_to (
-		        self, kith_identity_is_online (self) ? NULL : "unavailable", jid);
-		kith_component_send (self->component, presence);
-	}
-	if (actions & KITH_SUB_UNAVAILABLE) {
-		g_autoptr (xmpp_stanza_t) presence =
-		        kith_identity_presence_to (self, "unavailable", jid);
-		kith_component_send (self->component, presence);
-	}
+	kith_identity_subscription_actions (self, actions, jid, jid);
 }
 
 /* every stanza the device sends in component mode: the server's duties first */
@@ -1146,8 +1158,7 @@ static void
 kith_identity_component_send (KithIdentity *self, xmpp_stanza_t *stanza)
 {
 	const char *type = xmpp_stanza_get_type (stanza);
-	const char *to = xmpp_stanza_get_to (stanza);
-	g_autofree gchar *jid = kith_jid_bare (to);
+	g_autofree gchar *jid = NULL;
 
 	if (g_strcmp0 (xmpp_stanza_get_name (stanza), "presence") != 0) {
 		if (xmpp_stanza_get_from (stanza) == NULL)
@@ -1155,8 +1166,8 @@ kith_identity_component_send (KithIdentity *self, xmpp_stanza_t *stanza)
 		kith_component_send (self->component, stanza);
 		return;
 	}
-	if (g_strcmp0 (type, "subscribe") == 0 || g_strcmp0 (type, "subscribed") == 0 ||
-	    g_strcmp0 (type, "unsubscribe") == 0 || g_strcmp0 (type, "unsubscribed") == 0) {
+	jid = kith_jid_bare (xmpp_stanza_get_to (stanza));
+	if (kith_subscription_is_type (type)) {
 		if (jid != NULL)
 			kith_identity_component_subscription_out (self, stanza, type, jid);
 		return;
@@ -1189,15 +1200,6 @@ kith_identity_component_send (KithIdentity *self, xmpp_stanza_t *stanza)
 	kith_component_send (self->component, stanza);
 }
 
-static void
-kith_identity_reply_presence (KithIdentity *self, const gchar *type, const gchar *to)
-{
-	g_autoptr (xmpp_stanza_t) presence = kith_identity_presence_to (self, type, to);
-	if (g_strcmp0 (type, "subscribed") == 0 || g_strcmp0 (type, "unsubscribed") == 0)
-		xmpp_stanza_set_from (presence, self->bare_jid);
-	kith_component_send (self->component, presence);
-}
-
 /* a stanza for this device from the component's stream */
 void
 kith_identity_component_stanza (KithIdentity *self, xmpp_stanza_t *stanza)
@@ -1210,35 +1212,23 @@ kith_identity_component_stanza (KithIdentity *self, xmpp_stanza_t *stanza)
 	if (jid == NULL)
 		return; /* a component stream stanza always names its sender */
 	if (g_strcmp0 (xmpp_stanza_get_name (stanza), "presence") == 0) {
-		if (g_strcmp0 (type, "subscribe") == 0 || g_strcmp0 (type, "subscribed") == 0 ||
-		    g_strcmp0 (type, "unsubscribe") == 0 || g_strcmp0 (type, "unsubscribed") == 0) {
+		if (kith_subscription_is_type (type)) {
 			guint state = kith_identity_state (self, jid);
 			guint was = state;
 			guint actions = kith_subscription_inbound (type, &state);
 
 			kith_identity_set_state (self, jid, state);
-			if (actions & KITH_SUB_SUBSCRIBED)
-				kith_identity_reply_presence (self, "subscribed", jid);
-			if (actions & KITH_SUB_PRESENCE)
-				kith_identity_reply_presence (
-				        self, kith_identity_is_online (self) ? NULL : "unavailable",
-				        jid);
-			if (actions & KITH_SUB_UNAVAILABLE)
-				kith_identity_reply_presence (self, "unavailable", jid);
+			kith_identity_subscription_actions (self, actions, jid, jid);
 			if ((actions & KITH_SUB_DELIVER) == 0) {
 				g_info ("%s: %s from %s in state %s: handled", device_id, type, jid,
 				        kith_subscription_describe (was));
 				return;
 			}
 		} else if (g_strcmp0 (type, "probe") == 0) {
-			guint actions = kith_subscription_probe (kith_identity_state (self, jid));
 			/* answered to the address that asked (Prosody probes from full JIDs) */
-			if (actions & KITH_SUB_PRESENCE)
-				kith_identity_reply_presence (
-				        self, kith_identity_is_online (self) ? NULL : "unavailable",
-				        from);
-			if (actions & KITH_SUB_UNSUBSCRIBED)
-				kith_identity_reply_presence (self, "unsubscribed", jid);
+			kith_identity_subscription_actions (
+			        self, kith_subscription_probe (kith_identity_state (self, jid)),
+			        jid, from);
 			return;
 		} else if (g_strcmp0 (type, "error") == 0) {
 			g_info ("%s: presence to %s bounced", device_id, from);
@@ -1258,19 +1248,13 @@ kith_identity_component_online (KithIdentity *self)
 
 	self->announced = TRUE;
 	g_hash_table_iter_init (&iter, self->roster);
-	while (g_hash_table_iter_next (&iter, &jid, &value)) {
-		guint state = GPOINTER_TO_UINT (value);
-		/* the owner's resources (the owner may be the parent) come from its presence */
-		if ((state & KITH_SUB_TO) && self->owner != NULL &&
-		    g_strcmp0 (jid, self->owner) == 0) {
-			g_autoptr (xmpp_stanza_t) probe =
-			        kith_stanza_presence (self->protocol.ctx, "probe", NULL, jid);
-			xmpp_stanza_set_from (probe, self->bare_jid);
-			kith_component_send_paced (self->component, probe);
-		}
-		if (state & KITH_SUB_PENDING_IN)
+	while (g_hash_table_iter_next (&iter, &jid, &value))
+		if (GPOINTER_TO_UINT (value) & KITH_SUB_PENDING_IN)
 			g_ptr_array_add (waiting, g_strdup (jid));
-	}
+	/* the owner's resources (the owner may be the parent) come from its presence */
+	if (kith_identity_state (self, self->owner) & KITH_SUB_TO)
+		kith_identity_send (self, kith_stanza_presence (self->protocol.ctx, "probe", NULL,
+		                                                self->owner));
 	kith_identity_came_online (self);
 	/* as a server redelivers friend requests at login, the undecided ones are judged again */
 	for (guint i = 0; i < waiting->len; i++) {

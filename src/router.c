@@ -109,28 +109,6 @@ kith_router_stopped_cb (KithComponent *component, gpointer user_data)
 
 /* -- the component's own domain ------------------------------------------------------------ */
 
-static void
-kith_router_domain_disco_info (KithRouter *self, xmpp_stanza_t *iq)
-{
-	static const gchar *const features[] = {
-		KITH_NS_DISCO_INFO,
-		KITH_NS_DISCO_ITEMS,
-		KITH_NS_PING,
-		KITH_NS_VERSION,
-	};
-	xmpp_stanza_t *reply = kith_stanza_iq_result (kith_component_get_ctx (self->component), iq);
-	xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_DISCO_INFO);
-	xmpp_stanza_t *identity = kith_stanza_add_element (query, "identity", NULL);
-
-	xmpp_stanza_set_attribute (identity, "category", "component");
-	xmpp_stanza_set_attribute (identity, "type", "generic");
-	xmpp_stanza_set_attribute (identity, "name", "kithd");
-	for (guint i = 0; i < G_N_ELEMENTS (features); i++)
-		xmpp_stanza_set_attribute (kith_stanza_add_element (query, "feature", NULL), "var",
-		                           features[i]);
-	kith_router_send (self, reply);
-}
-
 /* the devices the asker may know of: those that count it as a friend */
 static void
 kith_router_domain_disco_items (KithRouter *self, xmpp_stanza_t *iq)
@@ -172,17 +150,20 @@ kith_router_domain_stanza (KithRouter *self, xmpp_stanza_t *stanza)
 		kith_router_send (self, kith_stanza_iq_result (ctx, stanza));
 	} else if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_DISCO_INFO) == 0 &&
 	           xmpp_stanza_get_attribute (payload, "node") == NULL) {
-		kith_router_domain_disco_info (self, stanza);
+		static const gchar *const features[] = {
+			KITH_NS_DISCO_INFO,
+			KITH_NS_DISCO_ITEMS,
+			KITH_NS_PING,
+			KITH_NS_VERSION,
+			NULL,
+		};
+		kith_router_send (self, kith_stanza_disco_info (ctx, stanza, "component", "generic",
+		                                                "kithd", features, NULL));
 	} else if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_DISCO_ITEMS) == 0 &&
 	           xmpp_stanza_get_attribute (payload, "node") == NULL) {
 		kith_router_domain_disco_items (self, stanza);
 	} else if (g_strcmp0 (type, "get") == 0 && g_strcmp0 (ns, KITH_NS_VERSION) == 0) {
-		xmpp_stanza_t *reply = kith_stanza_iq_result (ctx, stanza);
-		xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_VERSION);
-		kith_stanza_add_text_element (query, "name", "kithd");
-		kith_stanza_add_text_element (query, "version", KITH_VERSION);
-		kith_stanza_add_text_element (query, "os", "Linux");
-		kith_router_send (self, reply);
+		kith_router_send (self, kith_stanza_version (ctx, stanza));
 	} else {
 		kith_router_send (self, kith_stanza_error (ctx, stanza, "cancel",
 		                                           "service-unavailable", NULL, NULL));

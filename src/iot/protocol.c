@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iot/stanza.h"
+#include "iot/subscription.h"
 
 const gchar *const kith_request_token_names[3] = { "serviceToken", "deviceToken", "userToken" };
 
@@ -91,41 +92,20 @@ kith_protocol_disco_info (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanza
                           GPtrArray *out)
 {
 	static const gchar *const features[] = {
-		KITH_NS_DISCO_INFO,
-		KITH_NS_PING,
-		KITH_NS_VERSION,
-		KITH_NS_SENSORDATA,
+		KITH_NS_DISCO_INFO, KITH_NS_PING, KITH_NS_VERSION, KITH_NS_SENSORDATA, NULL,
 	};
-	xmpp_stanza_t *reply, *result, *identity;
+	xmpp_stanza_t *reply, *result;
 
 	if (xmpp_stanza_get_attribute (query, "node") != NULL) {
 		g_ptr_array_add (out, kith_stanza_error (protocol->ctx, iq, "cancel",
 		                                         "item-not-found", "no such node", NULL));
 		return;
 	}
-	reply = kith_stanza_iq_result (protocol->ctx, iq);
-	result = kith_stanza_add_element (reply, "query", KITH_NS_DISCO_INFO);
-	identity = kith_stanza_add_element (result, "identity", NULL);
-	xmpp_stanza_set_attribute (identity, "category", "client");
-	xmpp_stanza_set_attribute (identity, "type", "bot");
-	xmpp_stanza_set_attribute (identity, "name", kith_device_get_label (protocol->device));
-	for (guint i = 0; i < G_N_ELEMENTS (features); i++)
-		xmpp_stanza_set_attribute (kith_stanza_add_element (result, "feature", NULL), "var",
-		                           features[i]);
+	reply = kith_stanza_disco_info (protocol->ctx, iq, "client", "bot",
+	                                kith_device_get_label (protocol->device), features,
+	                                &result);
 	if (kith_device_has_writable (protocol->device))
-		xmpp_stanza_set_attribute (kith_stanza_add_element (result, "feature", NULL), "var",
-		                           KITH_NS_CONTROL);
-	g_ptr_array_add (out, reply);
-}
-
-static void
-kith_protocol_version (KithProtocol *protocol, xmpp_stanza_t *iq, GPtrArray *out)
-{
-	xmpp_stanza_t *reply = kith_stanza_iq_result (protocol->ctx, iq);
-	xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_VERSION);
-	kith_stanza_add_text_element (query, "name", "kithd");
-	kith_stanza_add_text_element (query, "version", KITH_VERSION);
-	kith_stanza_add_text_element (query, "os", "Linux");
+		kith_stanza_add_feature (result, KITH_NS_CONTROL);
 	g_ptr_array_add (out, reply);
 }
 
@@ -257,7 +237,7 @@ kith_protocol_iq (KithProtocol *protocol, xmpp_stanza_t *iq, const gchar *from_b
 		kith_stanza_add_element (reply, "query", KITH_NS_DISCO_ITEMS);
 		g_ptr_array_add (out, reply);
 	} else if (get && g_strcmp0 (ns, KITH_NS_VERSION) == 0) {
-		kith_protocol_version (protocol, iq, out);
+		g_ptr_array_add (out, kith_stanza_version (protocol->ctx, iq));
 	} else if (get && g_strcmp0 (ns, KITH_NS_SENSORDATA) == 0 && g_strcmp0 (name, "req") == 0) {
 		KithRequest *request = kith_sensordata_parse_req (protocol, iq, payload, out);
 		if (request != NULL)
@@ -322,13 +302,10 @@ static void
 kith_protocol_presence (KithProtocol *protocol, xmpp_stanza_t *presence, const gchar *from_bare,
                         GPtrArray *requests)
 {
-	static const gchar *const subscription_types[] = {
-		"subscribe", "subscribed", "unsubscribe", "unsubscribed", NULL,
-	};
 	const char *type = xmpp_stanza_get_type (presence);
 	KithRequest *request;
 
-	if (type == NULL || !g_strv_contains (subscription_types, type) || from_bare == NULL)
+	if (!kith_subscription_is_type (type) || from_bare == NULL)
 		return;
 	if (g_strcmp0 (from_bare, protocol->bare_jid) == 0)
 		return;

@@ -115,6 +115,42 @@ kith_stanza_error (xmpp_ctx_t *ctx, xmpp_stanza_t *request, const gchar *type,
 }
 
 xmpp_stanza_t *
+kith_stanza_disco_info (xmpp_ctx_t *ctx, xmpp_stanza_t *iq, const gchar *category,
+                        const gchar *type, const gchar *name, const gchar *const *features,
+                        xmpp_stanza_t **query)
+{
+	xmpp_stanza_t *reply = kith_stanza_iq_result (ctx, iq);
+	xmpp_stanza_t *result = kith_stanza_add_element (reply, "query", KITH_NS_DISCO_INFO);
+	xmpp_stanza_t *identity = kith_stanza_add_element (result, "identity", NULL);
+
+	xmpp_stanza_set_attribute (identity, "category", category);
+	xmpp_stanza_set_attribute (identity, "type", type);
+	xmpp_stanza_set_attribute (identity, "name", name);
+	for (guint i = 0; features[i] != NULL; i++)
+		kith_stanza_add_feature (result, features[i]);
+	if (query != NULL)
+		*query = result;
+	return reply;
+}
+
+void
+kith_stanza_add_feature (xmpp_stanza_t *query, const gchar *var)
+{
+	xmpp_stanza_set_attribute (kith_stanza_add_element (query, "feature", NULL), "var", var);
+}
+
+xmpp_stanza_t *
+kith_stanza_version (xmpp_ctx_t *ctx, xmpp_stanza_t *iq)
+{
+	xmpp_stanza_t *reply = kith_stanza_iq_result (ctx, iq);
+	xmpp_stanza_t *query = kith_stanza_add_element (reply, "query", KITH_NS_VERSION);
+	kith_stanza_add_text_element (query, "name", "kithd");
+	kith_stanza_add_text_element (query, "version", KITH_VERSION);
+	kith_stanza_add_text_element (query, "os", "Linux");
+	return reply;
+}
+
+xmpp_stanza_t *
 kith_stanza_message (xmpp_ctx_t *ctx, const gchar *type, const gchar *from, const gchar *to)
 {
 	xmpp_stanza_t *message = kith_stanza_element (ctx, "message", NULL);

@@ -33,6 +33,14 @@ xmpp_stanza_t *kith_stanza_iq_result (xmpp_ctx_t *ctx, xmpp_stanza_t *request);
 xmpp_stanza_t *kith_stanza_error (xmpp_ctx_t *ctx, xmpp_stanza_t *request, const gchar *type,
                                   const gchar *condition, const gchar *text,
                                   const gchar *param_var);
+/* XEP-0030: the disco#info result to iq with one identity and the features (NULL-terminated);
+ * *query (if not NULL) is its query, for more features */
+xmpp_stanza_t *kith_stanza_disco_info (xmpp_ctx_t *ctx, xmpp_stanza_t *iq, const gchar *category,
+                                       const gchar *type, const gchar *name,
+                                       const gchar *const *features, xmpp_stanza_t **query);
+void kith_stanza_add_feature (xmpp_stanza_t *query, const gchar *var);
+/* XEP-0092: kithd's software version, the result to iq */
+xmpp_stanza_t *kith_stanza_version (xmpp_ctx_t *ctx, xmpp_stanza_t *iq);
 xmpp_stanza_t *kith_stanza_message (xmpp_ctx_t *ctx, const gchar *type, const gchar *from,
                                     const gchar *to);
 xmpp_stanza_t *kith_stanza_presence (xmpp_ctx_t *ctx, const gchar *type, const gchar *from,

@@ -3,6 +3,13 @@
 
 /* RFC 6121 §3 server rules, as the table of the protocol brief §3.2 lays them out */
 
+gboolean
+kith_subscription_is_type (const gchar *type)
+{
+	return g_strcmp0 (type, "subscribe") == 0 || g_strcmp0 (type, "subscribed") == 0 ||
+	       g_strcmp0 (type, "unsubscribe") == 0 || g_strcmp0 (type, "unsubscribed") == 0;
+}
+
 guint
 kith_subscription_inbound (const gchar *type, guint *state)
 {

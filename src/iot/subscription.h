@@ -31,6 +31,8 @@ typedef enum {
 	KITH_SUB_UNSUBSCRIBED = 1 << 5, /* answer the contact with unsubscribed */
 } KithSubAction;
 
+/* TRUE for subscribe, subscribed, unsubscribe and unsubscribed */
+gboolean kith_subscription_is_type (const gchar *type);
 /* a subscription stanza type (subscribe, subscribed, unsubscribe, unsubscribed) from the contact:
  * *state is updated, the actions returned */
 guint kith_subscription_inbound (const gchar *type, guint *state);
