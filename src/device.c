@@ -13,6 +13,9 @@ struct _KithDevice {
 	gchar *model;
 	gchar *manufacturer;
 	gchar *class_name;
+	gchar *key;
+	gint64 silent_since; /* 0: answering */
+	gchar *silent_reason;
 	gpointer driver;   /* weak: the driver owns its devices */
 	GPtrArray *fields; /* KithField */
 	GArray *values;    /* KithValue, index = field index */
@@ -20,10 +23,12 @@ struct _KithDevice {
 	gboolean published_once;
 };
 
-enum { SIGNAL_CHANGED, SIGNAL_LAST };
+enum { SIGNAL_CHANGED, SIGNAL_AVAILABILITY_CHANGED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST];
 
 G_DEFINE_TYPE (KithDevice, kith_device, G_TYPE_OBJECT)
+
+static gint kith_device_field_index (KithDevice *self, const gchar *name);
 
 KithField *
 kith_field_new (const gchar *name, KithValueType type, const gchar *unit)
@@ -173,6 +178,8 @@ kith_device_finalize (GObject *object)
 	g_free (self->model);
 	g_free (self->manufacturer);
 	g_free (self->class_name);
+	g_free (self->key);
+	g_free (self->silent_reason);
 	G_OBJECT_CLASS (kith_device_parent_class)->finalize (object);
 }
 
@@ -184,6 +191,9 @@ kith_device_class_init (KithDeviceClass *klass)
 	signals[SIGNAL_CHANGED] =
 	        g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
 	                      NULL, NULL, G_TYPE_NONE, 0);
+	signals[SIGNAL_AVAILABILITY_CHANGED] =
+	        g_signal_new ("availability-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+	                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -203,6 +213,28 @@ kith_device_new (const gchar *id, const gchar *label)
 	return self;
 }
 
+gchar *
+kith_device_make_id (const gchar *bus, const gchar *key)
+{
+	g_autoptr (GString) id = g_string_new (NULL);
+	gboolean dash = FALSE;
+
+	for (const gchar *p = key != NULL ? key : ""; *p != '\0'; p++) {
+		gchar c = g_ascii_tolower (*p);
+		if (g_ascii_isalnum (c) && (c & 0x80) == 0) {
+			if (dash && id->len > 0)
+				g_string_append_c (id, '-');
+			dash = FALSE;
+			g_string_append_c (id, c);
+		} else {
+			dash = TRUE;
+		}
+	}
+	if (id->len == 0)
+		return NULL;
+	return g_strdup_printf ("%s-%s", bus, id->str);
+}
+
 const gchar *
 kith_device_get_id (KithDevice *self)
 {
@@ -213,6 +245,69 @@ const gchar *
 kith_device_get_label (KithDevice *self)
 {
 	return self->label;
+}
+
+void
+kith_device_set_label (KithDevice *self, const gchar *label)
+{
+	if (label == NULL || label[0] == '\0')
+		return;
+	g_free (self->label);
+	self->label = g_strdup (label);
+}
+
+const gchar *
+kith_device_get_key (KithDevice *self)
+{
+	return self->key;
+}
+
+void
+kith_device_set_key (KithDevice *self, const gchar *key)
+{
+	g_free (self->key);
+	self->key = g_strdup (key);
+}
+
+void
+kith_device_set_answering (KithDevice *self, gboolean answering, const gchar *reason)
+{
+	if (answering == (self->silent_since == 0))
+		return;
+	g_clear_pointer (&self->silent_reason, g_free);
+	if (answering) {
+		self->silent_since = 0;
+	} else {
+		self->silent_since = g_get_real_time ();
+		self->silent_reason = g_strdup (reason != NULL ? reason : "not answering");
+	}
+	g_signal_emit (self, signals[SIGNAL_AVAILABILITY_CHANGED], 0);
+}
+
+gboolean
+kith_device_is_answering (KithDevice *self)
+{
+	return self->silent_since == 0;
+}
+
+gint64
+kith_device_get_silent_since (KithDevice *self)
+{
+	return self->silent_since;
+}
+
+const gchar *
+kith_device_get_silent_reason (KithDevice *self)
+{
+	return self->silent_since != 0 ? self->silent_reason : NULL;
+}
+
+void
+kith_device_set_silent_since (KithDevice *self, gint64 since, const gchar *reason)
+{
+	g_clear_pointer (&self->silent_reason, g_free);
+	self->silent_since = MAX (since, 1);
+	self->silent_reason = g_strdup (reason != NULL ? reason : "not answering");
 }
 
 const gchar *
@@ -273,6 +368,30 @@ kith_device_add_field (KithDevice *self, KithField *field)
 	g_ptr_array_add (self->fields, field);
 	g_array_append_val (self->values, empty);
 	g_array_append_val (self->published, empty);
+}
+
+gboolean
+kith_device_remove_field (KithDevice *self, const gchar *name)
+{
+	gint i = kith_device_field_index (self, name);
+	if (i < 0)
+		return FALSE;
+	kith_value_clear (&g_array_index (self->values, KithValue, i));
+	kith_value_clear (&g_array_index (self->published, KithValue, i));
+	g_array_remove_index (self->values, (guint)i);
+	g_array_remove_index (self->published, (guint)i);
+	g_ptr_array_remove_index (self->fields, (guint)i);
+	return TRUE;
+}
+
+KithField *
+kith_field_copy (const KithField *field)
+{
+	KithField *copy = g_new0 (KithField, 1);
+	*copy = *field;
+	copy->name = g_strdup (field->name);
+	copy->unit = g_strdup (field->unit);
+	return copy;
 }
 
 GPtrArray *
@@ -351,6 +470,24 @@ void
 kith_device_emit_changed (KithDevice *self)
 {
 	g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+void
+kith_device_adopt_values (KithDevice *self, KithDevice *other)
+{
+	for (guint i = 0; i < self->fields->len; i++) {
+		KithField *field = g_ptr_array_index (self->fields, i);
+		gint j = kith_device_field_index (other, field->name);
+		KithValue *value = &g_array_index (self->values, KithValue, i);
+		if (j < 0)
+			continue;
+		/* a value the new object already has (a fresh sample) wins */
+		if (!value->valid)
+			kith_value_copy (value, &g_array_index (other->values, KithValue, j));
+		kith_value_copy (&g_array_index (self->published, KithValue, i),
+		                 &g_array_index (other->published, KithValue, j));
+	}
+	self->published_once = other->published_once;
 }
 
 gchar *

@@ -68,8 +68,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithParam, kith_param_free)
 G_DECLARE_FINAL_TYPE (KithDevice, kith_device, KITH, DEVICE, GObject)
 
 KithDevice *kith_device_new (const gchar *id, const gchar *label);
+/* a device id from a bus name and a hardware key: "NAME-" + the key lowercased, every run of
+ * characters outside [a-z0-9] replaced by one '-', trimmed of '-'; NULL if nothing is left */
+gchar *kith_device_make_id (const gchar *bus, const gchar *key);
 const gchar *kith_device_get_id (KithDevice *self);
 const gchar *kith_device_get_label (KithDevice *self);
+void kith_device_set_label (KithDevice *self, const gchar *label);
+/* the driver's own key for the device (a topic, a unit id, an address): remembered in the store
+ * with the device, so that a device known from an earlier run can be matched again */
+const gchar *kith_device_get_key (KithDevice *self);
+void kith_device_set_key (KithDevice *self, const gchar *key);
 const gchar *kith_device_get_model (KithDevice *self);
 void kith_device_set_model (KithDevice *self, const gchar *model);
 /* XEP-0347 meta data: the manufacturer's domain and the device class */
@@ -80,8 +88,25 @@ void kith_device_set_class (KithDevice *self, const gchar *class_name);
 gpointer kith_device_get_driver (KithDevice *self);
 void kith_device_set_driver (KithDevice *self, gpointer driver);
 
-/* takes ownership of field */
+/* availability. A device answers until its driver says it does not (a read timed out, an MQTT
+ * availability topic said offline, an I2C chip NACKed); the driver says so again when it is
+ * back. Each change emits ::availability-changed. reason: why it does not answer, for the log
+ * and for requesters (NULL: "not answering"). */
+void kith_device_set_answering (KithDevice *self, gboolean answering, const gchar *reason);
+gboolean kith_device_is_answering (KithDevice *self);
+/* g_get_real_time () when it stopped answering; 0 while it answers */
+gint64 kith_device_get_silent_since (KithDevice *self);
+const gchar *kith_device_get_silent_reason (KithDevice *self);
+/* marks the device not answering since a given time (a device known from an earlier run, not
+ * confirmed by its bus yet); no signal */
+void kith_device_set_silent_since (KithDevice *self, gint64 since, const gchar *reason);
+
+/* takes ownership of field; fields may be added and removed while the device lives (an MQTT
+ * device gains an entity); call kith_device_emit_changed () afterwards */
 void kith_device_add_field (KithDevice *self, KithField *field);
+gboolean kith_device_remove_field (KithDevice *self, const gchar *name);
+/* a copy of field (for a driver that rebuilds its fields) */
+KithField *kith_field_copy (const KithField *field);
 GPtrArray *kith_device_get_fields (KithDevice *self);
 const KithField *kith_device_find_field (KithDevice *self, const gchar *name);
 gboolean kith_device_has_writable (KithDevice *self);
@@ -94,6 +119,10 @@ void kith_device_set_boolean (KithDevice *self, const gchar *name, gboolean valu
                               gint64 timestamp);
 /* emits ::changed once after a batch of set_* calls */
 void kith_device_emit_changed (KithDevice *self);
+
+/* takes over what other (the same device's previous object: a reload, a restore) last held and
+ * published, for the fields both have: no presence change for friends */
+void kith_device_adopt_values (KithDevice *self, KithDevice *other);
 
 /* the short human status used in presence, e.g. "21.4 °C, 48 %" */
 gchar *kith_device_format_status (KithDevice *self);

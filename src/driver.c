@@ -12,10 +12,17 @@
 
 typedef struct {
 	gchar *bus_name;
-	GPtrArray *devices;
+	GPtrArray *devices; /* KithDevice, in the order they were added */
+	GHashTable *by_id;  /* id -> KithDevice (not owned) */
+	KithDriverAdmitFunc admit;
+	gpointer admit_data;
+	KithWorker *worker;
 } KithDriverPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (KithDriver, kith_driver, G_TYPE_OBJECT)
+
+enum { SIGNAL_DEVICE_ADDED, SIGNAL_DEVICE_REMOVED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
 
 typedef struct {
 	const gchar *name;
@@ -40,6 +47,8 @@ static void
 kith_driver_finalize (GObject *object)
 {
 	KithDriverPrivate *priv = kith_driver_get_instance_private (KITH_DRIVER (object));
+	kith_worker_free (priv->worker);
+	g_hash_table_unref (priv->by_id);
 	g_ptr_array_unref (priv->devices);
 	g_free (priv->bus_name);
 	G_OBJECT_CLASS (kith_driver_parent_class)->finalize (object);
@@ -49,6 +58,12 @@ static void
 kith_driver_class_init (KithDriverClass *klass)
 {
 	G_OBJECT_CLASS (klass)->finalize = kith_driver_finalize;
+	signals[SIGNAL_DEVICE_ADDED] =
+	        g_signal_new ("device-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+	                      NULL, NULL, G_TYPE_NONE, 1, KITH_TYPE_DEVICE);
+	signals[SIGNAL_DEVICE_REMOVED] =
+	        g_signal_new ("device-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+	                      NULL, NULL, NULL, G_TYPE_NONE, 1, KITH_TYPE_DEVICE);
 }
 
 static void
@@ -56,6 +71,7 @@ kith_driver_init (KithDriver *self)
 {
 	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
 	priv->devices = g_ptr_array_new_with_free_func (g_object_unref);
+	priv->by_id = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
 const gchar *const *
@@ -106,12 +122,82 @@ kith_driver_get_devices (KithDriver *self)
 	return priv->devices;
 }
 
-void
+KithDevice *
+kith_driver_find_device (KithDriver *self, const gchar *id)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	return id != NULL ? g_hash_table_lookup (priv->by_id, id) : NULL;
+}
+
+KithDevice *
+kith_driver_find_device_by_key (KithDriver *self, const gchar *key)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	for (guint i = 0; key != NULL && i < priv->devices->len; i++) {
+		KithDevice *device = g_ptr_array_index (priv->devices, i);
+		if (g_strcmp0 (kith_device_get_key (device), key) == 0)
+			return device;
+	}
+	return NULL;
+}
+
+gboolean
 kith_driver_add_device (KithDriver *self, KithDevice *device)
 {
 	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	const gchar *id = kith_device_get_id (device);
+
+	if (g_hash_table_contains (priv->by_id, id)) {
+		g_message ("bus %s: device %s is already there; not added twice", priv->bus_name,
+		           id);
+		return FALSE;
+	}
+	if (priv->admit != NULL && !priv->admit (self, device, priv->admit_data))
+		return FALSE;
 	kith_device_set_driver (device, self);
 	g_ptr_array_add (priv->devices, g_object_ref (device));
+	g_hash_table_insert (priv->by_id, (gpointer)id, device);
+	g_signal_emit (self, signals[SIGNAL_DEVICE_ADDED], 0, device);
+	return TRUE;
+}
+
+void
+kith_driver_remove_device (KithDriver *self, KithDevice *device)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	g_autoptr (KithDevice) kept = NULL;
+	guint index;
+
+	if (!g_ptr_array_find (priv->devices, device, &index))
+		return;
+	kept = g_object_ref (device);
+	g_hash_table_remove (priv->by_id, kith_device_get_id (device));
+	g_ptr_array_remove_index (priv->devices, index);
+	g_signal_emit (self, signals[SIGNAL_DEVICE_REMOVED], 0, device);
+	kith_device_set_driver (device, NULL);
+}
+
+void
+kith_driver_set_admission (KithDriver *self, KithDriverAdmitFunc admit, gpointer user_data)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	priv->admit = admit;
+	priv->admit_data = user_data;
+}
+
+gboolean
+kith_driver_discovers (KithDriver *self)
+{
+	return KITH_DRIVER_GET_CLASS (self)->discovers;
+}
+
+KithWorker *
+kith_driver_get_worker (KithDriver *self)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	if (priv->worker == NULL)
+		priv->worker = kith_worker_new (priv->bus_name);
+	return priv->worker;
 }
 
 gboolean
@@ -161,6 +247,9 @@ void
 kith_driver_stop (KithDriver *self)
 {
 	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
 	if (klass->stop != NULL)
 		klass->stop (self);
+	if (priv->worker != NULL)
+		kith_worker_cancel_all (priv->worker);
 }

@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "device.h"
+#include "worker.h"
 
 G_BEGIN_DECLS
 
@@ -26,7 +27,22 @@ struct _KithDriverClass {
 	void (*stop) (KithDriver *self);
 	/* the config keys the driver accepts in its group, NULL-terminated */
 	const gchar *const *keys;
+	/* TRUE for a driver that finds its devices on the bus at runtime (MQTT discovery, a Modbus
+	 * sweep, an I2C scan): the devices it announced in earlier runs are given back to it
+	 * (kith_driver_add_device before start, not answering, with their key, fields and last
+	 * values, but none of the driver's own data) until the bus confirms them, so their
+	 * identities and friendships hold across a restart or an outage of the bus */
+	gboolean discovers;
 };
+
+/*
+ * Devices come and go. A driver adds a device during setup or at any time after start, and
+ * removes it when the bus says it is gone; the core may refuse a device (an id another bus
+ * uses, MaxDevices reached): kith_driver_add_device then returns FALSE and the driver drops it.
+ * ::device-added and ::device-removed (both with the KithDevice) tell the core.
+ */
+typedef gboolean (*KithDriverAdmitFunc) (KithDriver *driver, KithDevice *device,
+                                         gpointer user_data);
 
 /* the drivers compiled in */
 const gchar *const *kith_driver_names (void);
@@ -35,8 +51,18 @@ const gchar *const *kith_driver_get_keys (KithDriver *self);
 
 const gchar *kith_driver_get_bus_name (KithDriver *self);
 GPtrArray *kith_driver_get_devices (KithDriver *self);
-/* for subclasses: takes a reference */
-void kith_driver_add_device (KithDriver *self, KithDevice *device);
+KithDevice *kith_driver_find_device (KithDriver *self, const gchar *id);
+KithDevice *kith_driver_find_device_by_key (KithDriver *self, const gchar *key);
+/* takes a reference when admitted; FALSE if the core refused the device (already logged) */
+gboolean kith_driver_add_device (KithDriver *self, KithDevice *device);
+/* the bus says the device is gone: friends are told, the identity ends */
+void kith_driver_remove_device (KithDriver *self, KithDevice *device);
+/* the core's admission check, called by kith_driver_add_device */
+void kith_driver_set_admission (KithDriver *self, KithDriverAdmitFunc admit, gpointer user_data);
+gboolean kith_driver_discovers (KithDriver *self);
+/* the bus's thread for blocking I/O, made on first use and ended with the driver (its jobs are
+ * cancelled on stop) */
+KithWorker *kith_driver_get_worker (KithDriver *self);
 
 gboolean kith_driver_setup (KithDriver *self, GKeyFile *keyfile, const gchar *group,
                             GError **error);
