@@ -42,6 +42,7 @@ kith_bus_config_free (KithBusConfig *bus)
 	g_free (bus->name);
 	g_free (bus->group);
 	g_free (bus->driver);
+	g_ptr_array_unref (bus->items);
 	g_free (bus);
 }
 
@@ -299,6 +300,34 @@ kith_config_is_bus_name (const gchar *name)
 	return TRUE;
 }
 
+static KithBusConfig *
+kith_config_find_bus (KithConfig *config, const gchar *name)
+{
+	for (guint i = 0; i < config->buses->len; i++) {
+		KithBusConfig *bus = g_ptr_array_index (config->buses, i);
+		if (g_strcmp0 (bus->name, name) == 0)
+			return bus;
+	}
+	return NULL;
+}
+
+/* [bus:NAME:ITEM]: a group of bus NAME's driver (a GPIO line, an explicit MQTT device) */
+static gboolean
+kith_config_parse_item (KithConfig *config, const gchar *group, GError **error)
+{
+	const gchar *colon = strchr (group + 4, ':');
+	g_autofree gchar *name = g_strndup (group + 4, colon - (group + 4));
+	KithBusConfig *bus = kith_config_find_bus (config, name);
+
+	if (!kith_config_is_bus_name (colon + 1))
+		return kith_config_fail (config, error, group, NULL,
+		                         "item name must be 1-32 characters of a-z, 0-9 and -");
+	if (bus == NULL)
+		return kith_config_fail (config, error, group, NULL, "there is no [bus:%s]", name);
+	g_ptr_array_add (bus->items, g_strdup (group));
+	return TRUE;
+}
+
 static gboolean
 kith_config_parse_groups (KithConfig *config, GError **error)
 {
@@ -321,8 +350,10 @@ kith_config_parse_groups (KithConfig *config, GError **error)
 			continue;
 		if (!g_str_has_prefix (group, "bus:"))
 			return kith_config_fail (config, error, group, NULL,
-			                         "unknown group (expected kith, xmpp, friendship "
-			                         "or bus:NAME)");
+			                         "unknown group (expected kith, xmpp, friendship, "
+			                         "bus:NAME or bus:NAME:ITEM)");
+		if (strchr (group + 4, ':') != NULL)
+			continue; /* an item: once every bus is known */
 		if (!kith_config_is_bus_name (group + 4))
 			return kith_config_fail (config, error, group, NULL,
 			                         "bus name must be 1-32 characters of a-z, 0-9 "
@@ -331,10 +362,16 @@ kith_config_parse_groups (KithConfig *config, GError **error)
 		bus->name = g_strdup (group + 4);
 		bus->group = g_strdup (group);
 		bus->driver = kith_config_get_string (config, group, "Driver", NULL);
+		bus->items = g_ptr_array_new_with_free_func (g_free);
 		g_ptr_array_add (config->buses, bus);
 		if (bus->driver == NULL || bus->driver[0] == '\0')
 			return kith_config_fail (config, error, group, "Driver",
 			                         "missing: every bus needs a driver");
+	}
+	for (guint i = 0; groups[i] != NULL; i++) {
+		if (g_str_has_prefix (groups[i], "bus:") && strchr (groups[i] + 4, ':') != NULL &&
+		    !kith_config_parse_item (config, groups[i], error))
+			return FALSE;
 	}
 	return TRUE;
 }

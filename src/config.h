@@ -27,6 +27,7 @@ typedef struct {
 	gchar *name;  /* NAME of [bus:NAME] */
 	gchar *group; /* "bus:NAME" */
 	gchar *driver;
+	GPtrArray *items; /* the groups [bus:NAME:ITEM] of the bus, in file order */
 } KithBusConfig;
 
 typedef struct {

@@ -30,20 +30,44 @@ struct _KithDaemon {
 };
 
 static gboolean
+kith_daemon_check_group_keys (KithDaemon *self, const gchar *group, const gchar *const *known,
+                              const gchar *const *core, const gchar *driver_name, GError **error)
+{
+	g_auto (GStrv) keys = g_key_file_get_keys (self->config->keyfile, group, NULL, NULL);
+
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if ((core != NULL && g_strv_contains (core, keys[i])) ||
+		    (known != NULL && g_strv_contains (known, keys[i])))
+			continue;
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown key for driver %s",
+		             driver_name);
+		kith_config_prefix_error (self->config, error, group, keys[i]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
 kith_daemon_check_driver_keys (KithDaemon *self, KithDriver *driver, KithBusConfig *bus,
                                GError **error)
 {
-	const gchar *group = bus->group;
-	g_auto (GStrv) keys = g_key_file_get_keys (self->config->keyfile, group, NULL, NULL);
-	const gchar *const *known = kith_driver_get_keys (driver);
+	static const gchar *const core_keys[] = { "Driver", "MaxDevices", NULL };
+	const gchar *const *item_keys = kith_driver_get_item_keys (driver);
 
-	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
-		if (g_strcmp0 (keys[i], "Driver") == 0 || g_strv_contains (known, keys[i]))
-			continue;
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown key for driver %s",
-		             bus->driver);
-		kith_config_prefix_error (self->config, error, group, keys[i]);
+	if (!kith_daemon_check_group_keys (self, bus->group, kith_driver_get_keys (driver),
+	                                   core_keys, bus->driver, error))
 		return FALSE;
+	for (guint i = 0; i < bus->items->len; i++) {
+		const gchar *group = g_ptr_array_index (bus->items, i);
+		if (item_keys == NULL) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+			             "driver %s takes no [bus:NAME:ITEM] groups", bus->driver);
+			kith_config_prefix_error (self->config, error, group, NULL);
+			return FALSE;
+		}
+		if (!kith_daemon_check_group_keys (self, group, item_keys, NULL, bus->driver,
+		                                   error))
+			return FALSE;
 	}
 	return TRUE;
 }

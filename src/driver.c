@@ -108,6 +108,12 @@ kith_driver_get_keys (KithDriver *self)
 	return keys != NULL ? keys : none;
 }
 
+const gchar *const *
+kith_driver_get_item_keys (KithDriver *self)
+{
+	return KITH_DRIVER_GET_CLASS (self)->item_keys;
+}
+
 const gchar *
 kith_driver_get_bus_name (KithDriver *self)
 {

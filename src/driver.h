@@ -25,8 +25,12 @@ struct _KithDriverClass {
 	void (*write) (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
 	               gpointer user_data);
 	void (*stop) (KithDriver *self);
-	/* the config keys the driver accepts in its group, NULL-terminated */
+	/* the config keys the driver accepts in its group, NULL-terminated (Driver and MaxDevices
+	 * are the core's and always accepted) */
 	const gchar *const *keys;
+	/* the keys of its [bus:NAME:ITEM] groups (NULL: the driver takes no such groups); the
+	 * driver finds them with g_key_file_get_groups () and the "bus:NAME:" prefix */
+	const gchar *const *item_keys;
 	/* TRUE for a driver that finds its devices on the bus at runtime (MQTT discovery, a Modbus
 	 * sweep, an I2C scan): the devices it announced in earlier runs are given back to it
 	 * (kith_driver_add_device before start, not answering, with their key, fields and last
@@ -48,6 +52,7 @@ typedef gboolean (*KithDriverAdmitFunc) (KithDriver *driver, KithDevice *device,
 const gchar *const *kith_driver_names (void);
 KithDriver *kith_driver_new (const gchar *driver_name, const gchar *bus_name, GError **error);
 const gchar *const *kith_driver_get_keys (KithDriver *self);
+const gchar *const *kith_driver_get_item_keys (KithDriver *self);
 
 const gchar *kith_driver_get_bus_name (KithDriver *self);
 GPtrArray *kith_driver_get_devices (KithDriver *self);

@@ -145,6 +145,11 @@ static const BadCase bad_cases[] = {
 	{ "[xmpp]\nMode=component\nComponentDomain=devices\nComponentSecret=s\n",
 	  "[xmpp] Domain: a domain name is required" },
 	{ GOOD_XMPP "PresenceRate=0\n", "[xmpp] PresenceRate: '0'" },
+	{ GOOD_XMPP "[bus:a:door]\nLine=1\n", "[bus:a:door]: there is no [bus:a]" },
+	{ GOOD_XMPP "[bus:a]\nDriver=sim\n[bus:a:Door]\nLine=1\n",
+	  "[bus:a:Door]: item name must be" },
+	{ GOOD_XMPP "[bus:a]\nDriver=sim\n[bus:a:door]\nLine=1\n",
+	  "[bus:a:door]: driver sim takes no [bus:NAME:ITEM] groups" },
 	{ "this is not a key file\n", "" },
 };
 
