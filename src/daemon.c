@@ -148,6 +148,7 @@ kith_daemon_describe (KithDaemon *self, GString *out)
 			                        self->config->device_domain, self->config->resource,
 			                        kith_device_get_label (device));
 		}
+		kith_driver_describe (driver, out);
 	}
 }
 

@@ -259,3 +259,11 @@ kith_driver_stop (KithDriver *self)
 	if (priv->worker != NULL)
 		kith_worker_cancel_all (priv->worker);
 }
+
+void
+kith_driver_describe (KithDriver *self, GString *out)
+{
+	KithDriverClass *klass = KITH_DRIVER_GET_CLASS (self);
+	if (klass->describe != NULL)
+		klass->describe (self, out);
+}

@@ -25,6 +25,9 @@ struct _KithDriverClass {
 	void (*write) (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
 	               gpointer user_data);
 	void (*stop) (KithDriver *self);
+	/* optional: what kithd --check-config prints about the bus beyond its devices (the
+	 * profiles a Modbus bus can use, the chips an I2C scan knows); lines indented by two */
+	void (*describe) (KithDriver *self, GString *out);
 	/* the config keys the driver accepts in its group, NULL-terminated (Driver and MaxDevices
 	 * are the core's and always accepted) */
 	const gchar *const *keys;
@@ -76,5 +79,6 @@ void kith_driver_read (KithDriver *self, KithDevice *device, KithReadFunc done, 
 void kith_driver_write (KithDriver *self, KithDevice *device, GPtrArray *params, KithWriteFunc done,
                         gpointer user_data);
 void kith_driver_stop (KithDriver *self);
+void kith_driver_describe (KithDriver *self, GString *out);
 
 G_END_DECLS
