@@ -148,6 +148,9 @@ modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "register";
 modules_disabled = {{ "s2s"; {no_tls} }}
 allow_registration = true
 min_seconds_between_registrations = 0
+-- replies of several megabytes are tested (the default limits are 256/512 KiB)
+c2s_stanza_size_limit = 16*1024*1024
+component_stanza_size_limit = 16*1024*1024
 storage = "{storage}"
 {tls}
 {component_ports}

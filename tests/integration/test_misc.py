@@ -233,6 +233,24 @@ class ServicesTest(KithTestCase):
                                     since=since, what=f'reply big{i}')
             self.assertEqual(reply.get('type'), 'result', error_of(reply))
 
+    def test_large_replies_leave_at_once(self):
+        """Replies of 100 KB, 1 MB and 4 MB (the chat answer quotes the
+        refused value) arrive without waiting for the device's next
+        incoming stanza: over TLS, more than one write is needed."""
+        to = self.kithd.jid(RELAY)
+        for size in (100_000, 1_000_000, 4_000_000):
+            since = self.alice.mark()
+            started = time.monotonic()
+            self.alice.send_raw(f"<message type='chat' to='{to}'><body>"
+                                f"set relay {'A' * size}</body></message>")
+            reply = self.alice.wait_message(frm=to, since=since, timeout=20,
+                                            what=f'reply of {size} bytes')
+            body = reply.findtext('c:body', '', NS)
+            self.assertIn('is not a boolean', body)
+            self.assertIn('A' * size, body)
+            self.assertLess(time.monotonic() - started, 10,
+                            f'the {size}-byte reply waited')
+
 
 class TlsTest(KithTestCase):
     """kithd must not talk to a server it cannot verify, nor in clear."""
