@@ -126,6 +126,7 @@ static void
 kith_component_write (KithComponent *self, const gchar *text)
 {
 	xmpp_send_raw (self->conn, text, strlen (text));
+	kith_xmpp_source_note_sent (self->source);
 	self->sent++;
 }
 
@@ -267,6 +268,7 @@ kith_component_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 		g_message ("component %s: online", self->config->component_domain);
 		/* what waited goes first, then what the devices say on coming online */
 		self->sent += kith_outbox_flush (&self->outbox, self->conn);
+		kith_xmpp_source_note_sent (self->source);
 		if (self->callbacks.online != NULL)
 			self->callbacks.online (self, self->user_data);
 		kith_component_pace (self);
@@ -427,6 +429,7 @@ kith_component_send (KithComponent *self, xmpp_stanza_t *stanza)
 {
 	if (self->state == KITH_COMPONENT_ONLINE) {
 		xmpp_send (self->conn, stanza);
+		kith_xmpp_source_note_sent (self->source);
 		self->sent++;
 		return;
 	}

@@ -382,7 +382,8 @@ kith_session_went_online (KithSession *self)
 	g_info ("%s: online", self->full_jid);
 	if (self->callbacks.online != NULL)
 		self->callbacks.online (self, self->user_data);
-	kith_outbox_flush (&self->outbox, self->conn);
+	if (kith_outbox_flush (&self->outbox, self->conn) > 0)
+		kith_xmpp_source_note_sent (self->source);
 }
 
 /* a login that never got online: say why when it is the password */
@@ -688,6 +689,7 @@ kith_session_send (KithSession *self, xmpp_stanza_t *stanza)
 {
 	if (self->state == KITH_SESSION_ONLINE) {
 		xmpp_send (self->conn, stanza);
+		kith_xmpp_source_note_sent (self->source);
 		return;
 	}
 	if (self->state == KITH_SESSION_STOPPING || self->state == KITH_SESSION_STOPPED)

@@ -13,6 +13,7 @@ struct _KithXmppSource {
 	int fd;
 	GIOCondition events;
 	gboolean settled;
+	gboolean unflushed; /* stanzas were queued since the last sentinel */
 	guint rx;
 	guint64 dispatches;
 };
@@ -57,6 +58,23 @@ kith_xmpp_source_readable (int fd)
 	return poll (&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
+/*
+ * xmpp_conn_send_queue_len() leaves out a stanza libstrophe has begun to write: when the socket
+ * takes only part of a large stanza (a TLS reply of a megabyte), the counter says nothing is
+ * queued and no fd watch asks for writability, so the rest waited for the next incoming stanza.
+ * A single space queued behind what was sent keeps the counter above zero until everything
+ * before it is written; whitespace between stanzas means nothing to the stream. It is queued
+ * only before a write phase that has stanzas to write, only on a negotiated stream.
+ */
+static void
+kith_xmpp_source_add_sentinel (KithXmppSource *self)
+{
+	if (!self->unflushed || !self->settled || !xmpp_conn_is_connected (self->conn))
+		return;
+	self->unflushed = FALSE;
+	xmpp_send_raw (self->conn, " ", 1);
+}
+
 static gboolean
 kith_xmpp_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -73,6 +91,7 @@ kith_xmpp_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_
 		gboolean secured =
 		        xmpp_conn_is_connected (self->conn) && xmpp_conn_is_secured (self->conn);
 
+		kith_xmpp_source_add_sentinel (self);
 		xmpp_run_once (self->ctx, 0);
 		/* a TLS record holds up to 16 KiB; each call reads 4 KiB of it */
 		if (secured) {
@@ -156,6 +175,12 @@ void
 kith_xmpp_source_kick (KithXmppSource *self)
 {
 	g_source_set_ready_time ((GSource *)self, 0);
+}
+
+void
+kith_xmpp_source_note_sent (KithXmppSource *self)
+{
+	self->unflushed = TRUE;
 }
 
 void

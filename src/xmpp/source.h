@@ -29,6 +29,8 @@ void kith_xmpp_source_clear_fd (KithXmppSource *self);
 void kith_xmpp_source_set_settled (KithXmppSource *self, gboolean settled);
 /* dispatch on the next loop iteration */
 void kith_xmpp_source_kick (KithXmppSource *self);
+/* call after every xmpp_send () / xmpp_send_raw () of a stanza on the negotiated stream */
+void kith_xmpp_source_note_sent (KithXmppSource *self);
 /* call from a catch-all stanza handler: a stanza arrived */
 void kith_xmpp_source_count_rx (KithXmppSource *self);
 guint64 kith_xmpp_source_get_dispatches (KithXmppSource *self);
