@@ -235,20 +235,47 @@ kith_config_get_bool (KithConfig *config, const gchar *group, const gchar *key, 
 	return kith_config_fail (config, error, group, key, "'%s' is not true or false", value);
 }
 
+gboolean
+kith_config_parse_uint (const gchar *text, guint64 min, guint64 max, guint64 *out, gchar **why)
+{
+	gboolean digits = text != NULL && text[0] != '\0';
+
+	for (const gchar *p = text; digits && *p != '\0'; p++)
+		digits = g_ascii_isdigit (*p);
+	if (!digits) {
+		/* a sign makes it a number, just not one that fits */
+		if (text != NULL && text[0] == '-' && text[1] != '\0' &&
+		    strspn (text + 1, "0123456789") == strlen (text + 1))
+			*why = g_strdup_printf ("%s is out of range %" G_GUINT64_FORMAT
+			                        "..%" G_GUINT64_FORMAT,
+			                        text, min, max);
+		else
+			*why = g_strdup_printf ("'%s' is not a number", text != NULL ? text : "");
+		return FALSE;
+	}
+	if (!g_ascii_string_to_unsigned (text, 10, min, max, out, NULL)) {
+		*why = g_strdup_printf ("%s is out of range %" G_GUINT64_FORMAT
+		                        "..%" G_GUINT64_FORMAT,
+		                        text, min, max);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 kith_config_get_uint (KithConfig *config, const gchar *group, const gchar *key, guint fallback,
                       guint min, guint max, guint *out, GError **error)
 {
 	g_autofree gchar *value = kith_config_get_string (config, group, key, NULL);
+	g_autofree gchar *why = NULL;
 	guint64 number;
 
 	if (value == NULL || value[0] == '\0') {
 		*out = fallback;
 		return TRUE;
 	}
-	if (!g_ascii_string_to_unsigned (value, 10, min, max, &number, NULL))
-		return kith_config_fail (config, error, group, key,
-		                         "'%s' is not a number between %u and %u", value, min, max);
+	if (!kith_config_parse_uint (value, min, max, &number, &why))
+		return kith_config_fail (config, error, group, key, "%s", why);
 	*out = (guint)number;
 	return TRUE;
 }

@@ -71,6 +71,11 @@ void kith_config_prefix_error (KithConfig *config, GError **error, const gchar *
                                const gchar *key);
 const gchar *kith_policy_kind_to_string (KithPolicyKind kind);
 
+/* a whole number in min..max written in decimal, nothing around it; on failure *why says
+ * "not a number" or "out of range MIN..MAX" */
+gboolean kith_config_parse_uint (const gchar *text, guint64 min, guint64 max, guint64 *out,
+                                 gchar **why);
+
 /* TRUE if text is a plausible bare JID (local@domain or domain) */
 gboolean kith_jid_is_valid_bare (const gchar *text);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <string.h>
 #include <sys/random.h>
 
 #include "discover.h"
@@ -155,6 +156,14 @@ kith_registry_save (KithRegistry *self, const gchar *key, const gchar *owner, co
 
 static void kith_registry_disowned (KithRegistry *self);
 
+/* an owner is a person's account: local@domain (a full JID is taken as its bare JID) */
+static gboolean
+kith_registry_valid_owner (const gchar *jid)
+{
+	g_autofree gchar *bare = kith_jid_bare (jid);
+	return bare != NULL && strchr (bare, '@') != NULL && kith_jid_is_valid_bare (bare);
+}
+
 static void
 kith_registry_update_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
 {
@@ -232,7 +241,15 @@ kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointe
 		return;
 	}
 	claimed = xmpp_stanza_get_child_by_name_and_ns (reply, "claimed", KITH_NS_DISCOVERY);
-	if (claimed != NULL && xmpp_stanza_get_attribute (claimed, "jid") != NULL) {
+	if (claimed != NULL &&
+	    !kith_registry_valid_owner (xmpp_stanza_get_attribute (claimed, "jid"))) {
+		g_message (
+		        "%s: the thing registry %s says the device is claimed but names no valid "
+		        "owner JID; ignored",
+		        kith_registry_device_id (self), self->jid);
+		claimed = NULL;
+	}
+	if (claimed != NULL) {
 		kith_registry_claimed (self, xmpp_stanza_get_attribute (claimed, "jid"));
 		return;
 	}
@@ -404,12 +421,19 @@ kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 		                                       NULL));
 		return TRUE;
 	}
+	if (g_strcmp0 (name, "claimed") == 0 &&
+	    !kith_registry_valid_owner (xmpp_stanza_get_attribute (element, "jid"))) {
+		g_message ("%s: a claim from %s names no valid owner JID; refused",
+		           kith_registry_device_id (self), from);
+		kith_identity_send (self->identity,
+		                    kith_stanza_error (ctx, stanza, "modify", "bad-request",
+		                                       "the claim names no valid owner JID", NULL));
+		return TRUE;
+	}
 	/* acknowledge first: a registry waits for it before it changes its record */
 	kith_identity_send (self->identity, kith_stanza_iq_result (ctx, stanza));
 	if (g_strcmp0 (name, "claimed") == 0) {
-		const char *owner = xmpp_stanza_get_attribute (element, "jid");
-		if (owner != NULL)
-			kith_registry_claimed (self, owner);
+		kith_registry_claimed (self, xmpp_stanza_get_attribute (element, "jid"));
 	} else if (g_strcmp0 (name, "disowned") == 0) {
 		kith_registry_disowned (self);
 	} else {

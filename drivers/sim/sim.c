@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "config.h"
 #include "kith-error.h"
 
 struct _KithSimDriver {
@@ -41,23 +42,18 @@ static gboolean
 kith_sim_get_count (GKeyFile *keyfile, const gchar *group, const gchar *key, guint max, guint *out,
                     GError **error)
 {
-	g_autoptr (GError) error_local = NULL;
-	gint value;
+	g_autofree gchar *value = g_key_file_get_value (keyfile, group, key, NULL);
+	g_autofree gchar *why = NULL;
+	guint64 number;
 
-	if (!g_key_file_has_key (keyfile, group, key, NULL))
+	if (value == NULL)
 		return TRUE;
-	value = g_key_file_get_integer (keyfile, group, key, &error_local);
-	if (error_local != NULL) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "[%s] %s: not a number", group,
-		             key);
+	g_strstrip (value);
+	if (!kith_config_parse_uint (value, 0, max, &number, &why)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "[%s] %s: %s", group, key, why);
 		return FALSE;
 	}
-	if (value < 0 || (guint)value > max) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
-		             "[%s] %s: %d is out of range 0..%u", group, key, value, max);
-		return FALSE;
-	}
-	*out = (guint)value;
+	*out = (guint)number;
 	return TRUE;
 }
 

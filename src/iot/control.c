@@ -15,13 +15,58 @@ static const gchar *const kith_control_types[] = {
 	"color",   "date", "dateTime", "duration", "time",   NULL,
 };
 
+/* the lexical form of xs:double and xs:decimal without INF/NaN: [+-]? digits [. digits]
+ * [(e|E) [+-]? digits], at least one digit before the exponent; no hexadecimal, no blanks */
+static gboolean
+kith_control_is_decimal (const gchar *text)
+{
+	const gchar *p = text;
+	guint digits = 0;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	for (; g_ascii_isdigit (*p); p++)
+		digits++;
+	if (*p == '.') {
+		for (p++; g_ascii_isdigit (*p); p++)
+			digits++;
+	}
+	if (digits == 0)
+		return FALSE;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!g_ascii_isdigit (*p))
+			return FALSE;
+		while (g_ascii_isdigit (*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* xs:int / xs:long: [+-]? digits */
+static gboolean
+kith_control_is_integer (const gchar *text)
+{
+	const gchar *p = text;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!g_ascii_isdigit (*p))
+		return FALSE;
+	while (g_ascii_isdigit (*p))
+		p++;
+	return *p == '\0';
+}
+
 static gboolean
 kith_control_parse_number (const gchar *text, gdouble *out)
 {
 	gchar *end = NULL;
 	gdouble value;
 
-	if (text == NULL || text[0] == '\0' || strlen (text) > 64)
+	if (text == NULL || text[0] == '\0' || strlen (text) > 64 ||
+	    !kith_control_is_decimal (text))
 		return FALSE;
 	errno = 0;
 	value = g_ascii_strtod (text, &end);
@@ -35,7 +80,7 @@ static gboolean
 kith_control_parse_integer (const gchar *text, gboolean is_int, gint64 *out)
 {
 	gint64 value;
-	if (text == NULL ||
+	if (text == NULL || !kith_control_is_integer (text) ||
 	    !g_ascii_string_to_signed (text, 10, is_int ? G_MININT32 : G_MININT64,
 	                               is_int ? G_MAXINT32 : G_MAXINT64, &value, NULL))
 		return FALSE;
@@ -88,10 +133,16 @@ kith_control_parse_value (KithDevice *device, const gchar *name, const gchar *ty
 		if (!human && g_strcmp0 (type_name, "double") != 0 &&
 		    g_strcmp0 (type_name, "int") != 0 && g_strcmp0 (type_name, "long") != 0)
 			break;
-		if (!kith_control_parse_number (text, &value.number))
+		if (!kith_control_parse_number (text, &value.number) ||
+		    ((g_strcmp0 (type_name, "int") == 0 || g_strcmp0 (type_name, "long") == 0) &&
+		     !kith_control_is_integer (text)))
 			return kith_control_fail (
 			        condition, message, "bad-request",
-			        g_strdup_printf ("%s: '%s' is not a number", name, text));
+			        kith_control_is_decimal (text) && strlen (text) <= 64 &&
+			                        (human || g_strcmp0 (type_name, "double") == 0 ||
+			                         kith_control_is_integer (text))
+			                ? g_strdup_printf ("%s: %s is out of range", name, text)
+			                : g_strdup_printf ("%s: '%s' is not a number", name, text));
 		if (field->min <= field->max &&
 		    (value.number < field->min || value.number > field->max))
 			return kith_control_fail (condition, message, "bad-request",
@@ -107,7 +158,12 @@ kith_control_parse_value (KithDevice *device, const gchar *name, const gchar *ty
 		                                 &value.integer))
 			return kith_control_fail (
 			        condition, message, "bad-request",
-			        g_strdup_printf ("%s: '%s' is not an integer", name, text));
+			        kith_control_is_integer (text)
+			                ? g_strdup_printf ("%s: %s is out of range for %s", name,
+			                                   text,
+			                                   type_name != NULL ? type_name : "int")
+			                : g_strdup_printf ("%s: '%s' is not an integer", name,
+			                                   text));
 		if (field->min <= field->max &&
 		    ((gdouble)value.integer < field->min || (gdouble)value.integer > field->max))
 			return kith_control_fail (condition, message, "bad-request",
@@ -196,6 +252,13 @@ kith_control_parse_set (KithProtocol *protocol, xmpp_stanza_t *carrier, xmpp_sta
 		if (request->params->len >= KITH_MAX_PARAMETERS)
 			return kith_control_reject (protocol, carrier, out, "modify", "bad-request",
 			                            "too many parameters", NULL);
+		for (guint i = 0; i < request->params->len; i++) {
+			KithParam *seen = g_ptr_array_index (request->params, i);
+			if (g_strcmp0 (seen->name, name) == 0)
+				return kith_control_reject (protocol, carrier, out, "modify",
+				                            "bad-request", "parameter named twice",
+				                            name);
+		}
 		param = kith_control_parse_value (protocol->device, name, element,
 		                                  xmpp_stanza_get_attribute (child, "value"),
 		                                  &condition, &message);

@@ -387,6 +387,22 @@ class RegistryTest(RegistryMixin, KithTestCase):
             self.assertEqual(parse_iotdisco(uris[device])[0]['KEY'][1],
                              keys[device], f'{device}: KEY changed')
 
+    def test_claim_without_a_valid_owner_is_refused(self):
+        """A claimed push from the registry with an empty, missing or
+        invalid jid: bad-request, and nothing is stored."""
+        self.new_world()
+        self.wait_registered()
+        full = self.kithd.full(RELAY)
+        for attrs in ("", " jid=''", " jid='not a jid'", " jid='@x'",
+                      " jid='localhost'"):
+            reply = self.reg.iq(full, 'set', f"<claimed xmlns='{D}'{attrs}/>")
+            self.assertEqual(reply.get('type'), 'error', to_string(reply))
+            self.assertEqual(error_of(reply)[:2], ('modify', 'bad-request'),
+                             to_string(reply))
+        owner, state, _ = self.registry_row(RELAY)
+        self.assertIsNone(owner)
+        self.assertEqual(state, 'registered')
+
 
 class RegistryDiscoveryTest(RegistryMixin, KithTestCase):
     def test_registry_found_by_discovery(self):

@@ -276,6 +276,15 @@ static const Case cases[] = {
 	  "<set xmlns='urn:xmpp:iot:control'><double name='Temperature' value='3'/></set></iq>",
 	  1,
 	  { "item-not-found" } },
+	{ "control names a parameter twice",
+	  TRUE,
+	  "<iq type='set' id='s10' from='" FRIEND "' to='" RELAY "'>"
+	  "<set xmlns='urn:xmpp:iot:control'><boolean name='Relay' value='true'/>"
+	  "<boolean name='Relay' value='false'/></set></iq>",
+	  1,
+	  { "<bad-request", "named twice", "var=\"Relay\"" },
+	  { NULL },
+	  0 },
 	{ "control empty",
 	  TRUE,
 	  "<iq type='set' id='s8' from='" FRIEND "' to='" RELAY
@@ -518,6 +527,60 @@ test_fields_identity_and_writable (Fixture *fixture, gconstpointer data)
 	xmpp_stanza_release (message);
 }
 
+/* XEP-0325 values in the XML Schema lexical forms, nothing else */
+static void
+test_strict_values (void)
+{
+	static const struct {
+		const gchar *type;
+		const gchar *text;
+		const gchar *error; /* NULL: accepted */
+	} values[] = {
+		{ "double", "42", NULL },
+		{ "double", "4.5e1", NULL },
+		{ "double", "-0.0", NULL },
+		{ "double", "+.5", NULL },
+		{ "double", "7.", NULL },
+		{ "double", "0x10", "is not a number" },
+		{ "double", " 42", "is not a number" },
+		{ "double", "42 ", "is not a number" },
+		{ "double", "", "is not a number" },
+		{ "double", "1e", "is not a number" },
+		{ "double", "INF", "is not a number" },
+		{ "double", "NaN", "is not a number" },
+		{ "double", "1e999", "out of range" },
+		{ "double", "150", "out of range 0..100" },
+		{ "int", "50", NULL },
+		{ "int", "+50", NULL },
+		{ "int", "5.0", "is not a number" },
+		{ "long", "-7", "out of range 0..100" },
+		{ "int", "0x10", "is not a number" },
+	};
+	g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithDriver) driver = kith_driver_new ("sim", "sim", &error);
+	KithDevice *dimmer;
+
+	g_key_file_set_string (keyfile, "bus:sim", "Dimmers", "1");
+	g_assert_true (kith_driver_setup (driver, keyfile, "bus:sim", &error));
+	dimmer = g_ptr_array_index (kith_driver_get_devices (driver), 0);
+	for (guint i = 0; i < G_N_ELEMENTS (values); i++) {
+		const gchar *condition = NULL;
+		g_autofree gchar *message = NULL;
+		g_autoptr (KithParam) param = kith_control_parse_value (
+		        dimmer, "Level", values[i].type, values[i].text, &condition, &message);
+		g_test_message ("%s '%s': %s", values[i].type, values[i].text,
+		                message != NULL ? message : "accepted");
+		if (values[i].error == NULL) {
+			g_assert_nonnull (param);
+			continue;
+		}
+		g_assert_null (param);
+		g_assert_cmpstr (condition, ==, "bad-request");
+		g_assert_nonnull (strstr (message, values[i].error));
+	}
+}
+
 static void
 test_timestamps (void)
 {
@@ -544,5 +607,6 @@ main (int argc, char *argv[])
 	g_test_add ("/kith/protocol/fields-identity-writable", Fixture, NULL, fixture_set_up,
 	            test_fields_identity_and_writable, fixture_tear_down);
 	g_test_add_func ("/kith/protocol/timestamps", test_timestamps);
+	g_test_add_func ("/kith/protocol/strict-values", test_strict_values);
 	return g_test_run ();
 }
