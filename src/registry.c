@@ -15,6 +15,9 @@
 #define KITH_NS_DISCOVERY "urn:xmpp:iot:discovery"
 #define KITH_REGISTRY_TIMEOUT_MS 15000
 #define KITH_REGISTRY_VERSION "0.1"
+/* a registration that got no answer or an error is tried again: 2.5-5 s, 5-10 s, … 2.5-5 min */
+#define KITH_REGISTRY_RETRY_FIRST_MS 5000
+#define KITH_REGISTRY_RETRY_MAX_MS 300000
 
 #define KITH_REGISTRY_UNREGISTERED "unregistered"
 #define KITH_REGISTRY_REGISTERED "registered"
@@ -25,6 +28,8 @@ struct _KithRegistry {
 	KithIdentity *identity;
 	gchar *jid; /* the registry: configured or discovered */
 	gboolean discovering;
+	guint retry_id; /* the next registration attempt */
+	guint failures;
 };
 
 typedef struct {
@@ -140,6 +145,7 @@ kith_registry_free (KithRegistry *self)
 {
 	if (self == NULL)
 		return;
+	g_clear_handle_id (&self->retry_id, g_source_remove);
 	g_free (self->jid);
 	g_free (self);
 }
@@ -228,6 +234,37 @@ kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
 	g_message ("%s: claimed by %s", kith_registry_device_id (self), owner);
 }
 
+static void kith_registry_register (KithRegistry *self);
+
+static gboolean
+kith_registry_retry_cb (gpointer user_data)
+{
+	KithRegistry *self = user_data;
+	self->retry_id = 0;
+	/* offline: coming online registers anyway */
+	if (kith_identity_is_online (self->identity))
+		kith_registry_online (self);
+	return G_SOURCE_REMOVE;
+}
+
+/* the registry did not answer or refused: asked again later, with backoff and jitter, and at
+ * once when it shows up (its presence) or the device comes online again */
+static void
+kith_registry_schedule_retry (KithRegistry *self, const gchar *why)
+{
+	guint ceiling = KITH_REGISTRY_RETRY_FIRST_MS << MIN (self->failures, 6u);
+	guint delay_ms;
+
+	ceiling = MIN (ceiling, KITH_REGISTRY_RETRY_MAX_MS);
+	delay_ms = (guint)g_random_int_range ((gint32)ceiling / 2, (gint32)ceiling + 1);
+	self->failures++;
+	g_clear_handle_id (&self->retry_id, g_source_remove);
+	self->retry_id = g_timeout_add (delay_ms, kith_registry_retry_cb, self);
+	g_message ("%s: the thing registry %s did not accept the registration (%s); trying again "
+	           "in %.1f s",
+	           kith_registry_device_id (self), self->jid, why, delay_ms / 1000.0);
+}
+
 static void
 kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
 {
@@ -236,10 +273,10 @@ kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointe
 	g_autofree gchar *key = NULL;
 
 	if (reply == NULL || g_strcmp0 (xmpp_stanza_get_type (reply), "result") != 0) {
-		g_message ("%s: the thing registry %s did not accept the registration",
-		           kith_registry_device_id (self), self->jid);
+		kith_registry_schedule_retry (self, reply == NULL ? "no answer" : "an error");
 		return;
 	}
+	self->failures = 0;
 	claimed = xmpp_stanza_get_child_by_name_and_ns (reply, "claimed", KITH_NS_DISCOVERY);
 	if (claimed != NULL &&
 	    !kith_registry_valid_owner (xmpp_stanza_get_attribute (claimed, "jid"))) {
@@ -348,6 +385,7 @@ kith_registry_online (KithRegistry *self)
 {
 	g_autofree gchar *state = NULL;
 
+	g_clear_handle_id (&self->retry_id, g_source_remove);
 	if (kith_registry_withdraw (self) && self->jid == NULL &&
 	    kith_identity_get_config (self->identity)->registry[0] == '\0')
 		return;
@@ -405,6 +443,15 @@ kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 	xmpp_ctx_t *ctx = kith_identity_get_ctx (self->identity);
 	g_autofree gchar *from = kith_jid_bare (xmpp_stanza_get_from (stanza));
 	const char *name;
+
+	/* the registry is back (its presence): a registration that waits is sent now */
+	if (self->retry_id != 0 && self->jid != NULL && g_strcmp0 (from, self->jid) == 0 &&
+	    g_strcmp0 (xmpp_stanza_get_name (stanza), "presence") == 0 &&
+	    xmpp_stanza_get_type (stanza) == NULL) {
+		g_clear_handle_id (&self->retry_id, g_source_remove);
+		kith_registry_online (self);
+		return FALSE;
+	}
 
 	if (element == NULL || g_strcmp0 (xmpp_stanza_get_name (stanza), "iq") != 0 ||
 	    g_strcmp0 (xmpp_stanza_get_type (stanza), "set") != 0 ||

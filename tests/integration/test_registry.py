@@ -387,6 +387,21 @@ class RegistryTest(RegistryMixin, KithTestCase):
             self.assertEqual(parse_iotdisco(uris[device])[0]['KEY'][1],
                              keys[device], f'{device}: KEY changed')
 
+    def test_registration_is_retried_until_the_registry_answers(self):
+        """The registry is down when the devices come online: they try
+        again with backoff (and say when), and register once it is back."""
+        self.new_world()
+        self.wait_registered()
+        self.reg.stop()
+        self.kithd.stop()
+        rmark = self.reg.rmark()
+        self.kithd.start()
+        self.kithd.wait_log(r'did not accept the registration \(.*\); '
+                            r'trying again in \d', timeout=30)
+        self.reg.start()
+        for device in self.kithd.devices:
+            self.reg.wait_register(self.kithd.jid(device), rmark, timeout=30)
+
     def test_claim_without_a_valid_owner_is_refused(self):
         """A claimed push from the registry with an empty, missing or
         invalid jid: bad-request, and nothing is stored."""
