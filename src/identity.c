@@ -1246,16 +1246,26 @@ kith_identity_component_online (KithIdentity *self)
 	GHashTableIter iter;
 	gpointer jid, value;
 
+	g_autoptr (GPtrArray) asked = g_ptr_array_new_with_free_func (g_free);
+
 	self->announced = TRUE;
 	g_hash_table_iter_init (&iter, self->roster);
-	while (g_hash_table_iter_next (&iter, &jid, &value))
+	while (g_hash_table_iter_next (&iter, &jid, &value)) {
 		if (GPOINTER_TO_UINT (value) & KITH_SUB_PENDING_IN)
 			g_ptr_array_add (waiting, g_strdup (jid));
+		if ((GPOINTER_TO_UINT (value) & (KITH_SUB_PENDING_OUT | KITH_SUB_TO)) ==
+		    KITH_SUB_PENDING_OUT)
+			g_ptr_array_add (asked, g_strdup (jid));
+	}
 	/* the owner's resources (the owner may be the parent) come from its presence */
 	if (kith_identity_state (self, self->owner) & KITH_SUB_TO)
 		kith_identity_send (self, kith_stanza_presence (self->protocol.ctx, "probe", NULL,
 		                                                self->owner));
 	kith_identity_came_online (self);
+	/* the device's own requests are asked again (RFC 6121 allows it, a server ignores a
+	 * duplicate): an answer that bounced while kithd was down is then given again */
+	for (guint i = 0; i < asked->len; i++)
+		kith_identity_send_subscription (self, "subscribe", g_ptr_array_index (asked, i));
 	/* as a server redelivers friend requests at login, the undecided ones are judged again */
 	for (guint i = 0; i < waiting->len; i++) {
 		KithRequest *request = g_new0 (KithRequest, 1);

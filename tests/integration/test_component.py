@@ -95,6 +95,35 @@ class ComponentCase(KithTestCase):
         return out
 
 
+class PendingOutTest(ComponentCase):
+    def test_own_requests_are_asked_again_after_a_crash(self):
+        """The device accepted a contact and asked back (From + Pending
+        Out); the contact's answer never reached it (kithd was killed).
+        After the restart the device asks again, and once answered both
+        sides agree on Both."""
+        self.new_world(policy='open')
+        kithd, people = self.kithd, self.people
+        dev, full = kithd.jid(DEVICE), kithd.full(DEVICE)
+        x = 'x@people.localhost'
+        self.wait_component_online()
+        since = people.mark()
+        people.send_presence(x, dev, 'subscribe')
+        people.inbox.wait_until(
+            lambda: ('subscribe', dev, x) in self.presences(since, dev),
+            10, 'the device asking back')
+        self.assertEqual(self.state(DEVICE, x), FROM | OUT)
+        kithd.kill9()
+        since = people.mark()
+        kithd.start()
+        self.wait_component_online()
+        people.inbox.wait_until(
+            lambda: ('subscribe', dev, x) in self.presences(since, dev),
+            20, 'the device asking again after the restart')
+        people.send_presence(x, dev, 'subscribed')
+        people.barrier(full)
+        self.assertEqual(self.state(DEVICE, x), TO | FROM)
+
+
 class SubscriptionMatrixTest(ComponentCase):
     """One contact walks through the subscription states of one device;
     kithd restarts between steps and must remember where it was."""
