@@ -217,6 +217,10 @@ if ! kill -0 "$kithd_pid" 2>/dev/null; then
 	kith_die "kithd exited at start"
 fi
 
+stop_hint="Stop with ctrl-c."
+if [[ -n ${DEMO_DURATION:-} ]]; then
+	stop_hint="It stops by itself after $DEMO_DURATION s."
+fi
 cat <<EOF
 
 kith demo ($mode mode): three simulated devices, each with its own XMPP address:
@@ -237,7 +241,7 @@ kithd log: $workdir/kithd.log   prosody log: $workdir/prosody/prosody.log
 (run with KEEP=1 to keep them after exit)
 
 Now the demo friend $user@$domain befriends the devices, prints their live
-readings and toggles the relay. Stop with ctrl-c.
+readings and toggles the relay. $stop_hint
 
 EOF
 

@@ -133,8 +133,27 @@ kith_config_merge_file (KithConfig *config, const gchar *path, GError **error)
 {
 	g_autoptr (GKeyFile) keyfile = g_key_file_new ();
 	g_auto (GStrv) groups = NULL;
+	g_autofree gchar *text = NULL;
+	gsize length = 0;
 
-	if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error)) {
+	if (!g_file_get_contents (path, &text, &length, error)) {
+		g_prefix_error (error, "%s: ", path);
+		return FALSE;
+	}
+	/* editors on other systems put one there; GKeyFile would call the first line garbage */
+	if (length >= 3 && memcmp (text, "\xef\xbb\xbf", 3) == 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+		             "%s: the file starts with a UTF-8 byte-order mark (BOM); save it as "
+		             "UTF-8 without one",
+		             path);
+		return FALSE;
+	}
+	if (!g_utf8_validate (text, (gssize)length, NULL)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+		             "%s: the file is not UTF-8 text", path);
+		return FALSE;
+	}
+	if (!g_key_file_load_from_data (keyfile, text, length, G_KEY_FILE_NONE, error)) {
 		g_prefix_error (error, "%s: ", path);
 		return FALSE;
 	}

@@ -82,6 +82,23 @@ kith_store_open (const gchar *state_directory, GError **error)
 		             state_directory, g_strerror (errno));
 		return NULL;
 	}
+	{
+		/* anyone who can write the directory can replace the database and its passwords */
+		GStatBuf st;
+		if (g_stat (state_directory, &st) != 0) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot read %s: %s",
+			             state_directory, g_strerror (errno));
+			return NULL;
+		}
+		if ((st.st_mode & S_IWOTH) != 0) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_STORE,
+			             "the state directory %s is writable by everyone (mode %04o); it "
+			             "holds the devices' passwords: make it private "
+			             "(chmod 700 %s) or choose another StateDirectory=",
+			             state_directory, (guint)(st.st_mode & 07777), state_directory);
+			return NULL;
+		}
+	}
 	store->path = g_build_filename (state_directory, "kith.db", NULL);
 	/* the database holds account passwords: create it private */
 	{

@@ -53,6 +53,7 @@ struct _KithSession {
 	gboolean need_register;
 	gboolean register_done;
 	gboolean auth_failed;      /* the server refused the password */
+	gboolean cert_refused;     /* the server's certificate did not verify */
 	gboolean account_conflict; /* registration said the account exists */
 	gboolean conflict_warned;
 	guint failures;
@@ -125,6 +126,54 @@ kith_session_global_init (KithConfig *config)
 		           "~0.9 MB each); set TlsCaFile= to trust one CA file instead",
 		           g_getenv ("SSL_CERT_FILE"));
 	}
+}
+
+/* the server's certificate did not verify: say what it was and what to do (once per
+ * certificate: every device meets the same one), and refuse it */
+static int
+kith_session_certfail_cb (const xmpp_tlscert_t *cert, const char *const errormsg)
+{
+	static GHashTable *explained; /* fingerprints already explained */
+	xmpp_ctx_t *ctx = xmpp_tlscert_get_ctx (cert);
+	KithSession *self = NULL;
+	GHashTableIter iter;
+	gpointer value;
+	const char *subject = xmpp_tlscert_get_string (cert, XMPP_CERT_SUBJECT);
+	const char *issuer = xmpp_tlscert_get_string (cert, XMPP_CERT_ISSUER);
+	const char *fingerprint = xmpp_tlscert_get_string (cert, XMPP_CERT_FINGERPRINT_SHA256);
+	g_autofree gchar *hint = NULL;
+
+	/* libstrophe 0.12 gives the certificate its context but not its connection; every
+	 * session has a context of its own */
+	g_hash_table_iter_init (&iter, kith_session_by_conn);
+	while (self == NULL && g_hash_table_iter_next (&iter, NULL, &value)) {
+		if (((KithSession *)value)->ctx == ctx)
+			self = value;
+	}
+	if (self == NULL)
+		return 0;
+	self->cert_refused = TRUE;
+	if (explained == NULL)
+		explained = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+	if (!g_hash_table_add (explained, g_strdup (fingerprint != NULL ? fingerprint : ""))) {
+		g_info ("%s: the server's certificate is not trusted (%s)", self->bare_jid,
+		        errormsg != NULL ? errormsg : "unverified");
+		return 0;
+	}
+	if (self->config->tls_ca_file[0] != '\0')
+		hint = g_strdup_printf (
+		        "it does not chain to TlsCaFile=%s: point TlsCaFile= at the "
+		        "CA that issued it",
+		        self->config->tls_ca_file);
+	else
+		hint = g_strdup ("if the server's certificate comes from a private CA, set "
+		                 "TlsCaFile= in [xmpp] to that CA's certificate (PEM)");
+	g_warning ("%s: the server's certificate is not trusted (%s): subject '%s', issued by "
+	           "'%s', SHA-256 fingerprint %s; %s",
+	           self->bare_jid, errormsg != NULL ? errormsg : "unverified",
+	           subject != NULL ? subject : "?", issuer != NULL ? issuer : "?",
+	           fingerprint != NULL ? fingerprint : "?", hint);
+	return 0;
 }
 
 static int
@@ -308,7 +357,9 @@ kith_session_register_proceed_cb (xmpp_conn_t *conn, xmpp_stanza_t *stanza, void
 
 	if (g_strcmp0 (xmpp_stanza_get_name (stanza), "proceed") != 0 ||
 	    xmpp_conn_tls_start (conn) != XMPP_EOK) {
-		g_warning ("%s: TLS for in-band registration failed", self->bare_jid);
+		/* the certificate's own message says what to do */
+		if (!self->cert_refused)
+			g_warning ("%s: TLS for in-band registration failed", self->bare_jid);
 		kith_session_register_finish (self, FALSE);
 		return 0;
 	}
@@ -520,6 +571,7 @@ kith_session_new_register_conn (KithSession *self)
 	if (self->config->tls_ca_file[0] != '\0')
 		xmpp_conn_set_cafile (conn, self->config->tls_ca_file);
 	xmpp_conn_set_sockopt_callback (conn, kith_session_sockopt_cb);
+	xmpp_conn_set_certfail_handler (conn, kith_session_certfail_cb);
 	return conn;
 }
 
@@ -559,6 +611,7 @@ kith_session_resolved_cb (const gchar *address, guint16 port, const GError *erro
 	self->pending_fd = -1;
 	self->register_done = FALSE;
 	self->auth_failed = FALSE;
+	self->cert_refused = FALSE;
 	if (self->need_register) {
 		self->state = KITH_SESSION_REGISTERING;
 		self->register_conn = kith_session_new_register_conn (self);
@@ -642,6 +695,7 @@ kith_session_new (KithConfig *config, KithConnectGate *gate, KithStore *store,
 	if (config->tls_ca_file[0] != '\0')
 		xmpp_conn_set_cafile (self->conn, config->tls_ca_file);
 	xmpp_conn_set_sockopt_callback (self->conn, kith_session_sockopt_cb);
+	xmpp_conn_set_certfail_handler (self->conn, kith_session_certfail_cb);
 	xmpp_handler_add (self->conn, kith_session_stanza_cb, NULL, NULL, NULL, self);
 	self->source = kith_xmpp_source_new (self->ctx, self->conn);
 	return self;

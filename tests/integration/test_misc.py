@@ -301,6 +301,12 @@ class TlsTest(KithTestCase):
                             extra_groups={'xmpp': {'TlsCaFile': other_ca}})
         self.wait_for_refusals(world)
         self.assert_never_logged_in(world)
+        # the log says which certificate and what to do, once
+        line = world.kithd.wait_log(r"the server's certificate is not trusted.*").group(0)
+        self.assertIn("subject '/CN=localhost'", line)
+        self.assertIn("issued by '/CN=kith test CA'", line)
+        self.assertIn(f'does not chain to TlsCaFile={other_ca}', line)
+        self.assertNotIn('No certfail handler', world.kithd.log_text(True))
 
     def test_tls_required_but_not_offered(self):
         world = self.new_world(tls=False)

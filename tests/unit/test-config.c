@@ -156,6 +156,8 @@ static const BadCase bad_cases[] = {
 	{ GOOD_XMPP "[bus:a]\nDriver=sim\n[bus:a:door]\nLine=1\n",
 	  "[bus:a:door]: driver sim takes no [bus:NAME:ITEM] groups" },
 	{ "this is not a key file\n", "" },
+	{ "\xef\xbb\xbf" GOOD_XMPP, "the file starts with a UTF-8 byte-order mark (BOM)" },
+	{ GOOD_XMPP "Resource=k\xff\n", "the file is not UTF-8 text" },
 };
 
 /* component mode: devices in the component's domain; the server's domain and port follow */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "store.h"
@@ -80,6 +81,24 @@ collect_roster (const gchar *device_id, const gchar *jid, guint state, gpointer 
 }
 
 /* component mode: the roster survives a reopen; state 0 removes the contact */
+/* a directory everyone may write is refused: the database holds passwords */
+static void
+test_store_world_writable (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-store-XXXXXX", NULL);
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithStore) store = NULL;
+	g_autofree gchar *db = g_build_filename (dir, "kith.db", NULL);
+
+	g_assert_cmpint (g_chmod (dir, 0777), ==, 0);
+	store = kith_store_open (dir, &error);
+	g_assert_null (store);
+	g_assert_nonnull (strstr (error->message, "writable by everyone"));
+	g_assert_nonnull (strstr (error->message, "chmod 700"));
+	g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+	g_rmdir (dir);
+}
+
 static void
 test_roster (void)
 {
@@ -110,5 +129,6 @@ main (int argc, char *argv[])
 	g_test_add_func ("/kith/store/roundtrip", test_store);
 	g_test_add_func ("/kith/store/unwritable", test_store_unwritable);
 	g_test_add_func ("/kith/store/roster", test_roster);
+	g_test_add_func ("/kith/store/world-writable", test_store_world_writable);
 	return g_test_run ();
 }
