@@ -149,8 +149,8 @@ kith_config_merge_file (KithConfig *config, const gchar *path, GError **error)
 		return FALSE;
 	}
 	if (!g_utf8_validate (text, (gssize)length, NULL)) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
-		             "%s: the file is not UTF-8 text", path);
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "%s: the file is not UTF-8 text",
+		             path);
 		return FALSE;
 	}
 	if (!g_key_file_load_from_data (keyfile, text, length, G_KEY_FILE_NONE, error)) {

@@ -490,14 +490,20 @@ kith_device_adopt_values (KithDevice *self, KithDevice *other)
 	self->published_once = other->published_once;
 }
 
+gboolean
+kith_field_names_contain (GPtrArray *names, const gchar *name)
+{
+	return names == NULL || g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL);
+}
+
 gchar *
-kith_device_format_status (KithDevice *self)
+kith_device_format_status (KithDevice *self, GPtrArray *names)
 {
 	g_autoptr (GString) status = g_string_new (NULL);
 	for (guint i = 0; i < self->fields->len; i++) {
 		KithField *field = g_ptr_array_index (self->fields, i);
 		KithValue *value = &g_array_index (self->values, KithValue, i);
-		if (!field->in_status)
+		if (!field->in_status || !kith_field_names_contain (names, field->name))
 			continue;
 		if (status->len > 0)
 			g_string_append (status, ", ");

@@ -124,8 +124,11 @@ void kith_device_emit_changed (KithDevice *self);
  * published, for the fields both have: no presence change for friends */
 void kith_device_adopt_values (KithDevice *self, KithDevice *other);
 
-/* the short human status used in presence, e.g. "21.4 °C, 48 %" */
-gchar *kith_device_format_status (KithDevice *self);
+/* the short human status used in presence, e.g. "21.4 °C, 48 %", of the status fields whose
+ * names are in names (NULL: all) */
+gchar *kith_device_format_status (KithDevice *self, GPtrArray *names);
+/* TRUE if names is NULL (all) or holds name */
+gboolean kith_field_names_contain (GPtrArray *names, const gchar *name);
 /* TRUE if some value moved at least its presence step since the last call that returned TRUE */
 gboolean kith_device_status_changed (KithDevice *self);
 

@@ -44,12 +44,32 @@ struct _KithIdentity {
 	GPtrArray *owner_resources; /* the owner's full JIDs while online */
 	KithParent *parent;
 	KithRegistry *registry;
+	/* with a parent, the status line shows only the readings every friend may read */
+	GHashTable *status_rights; /* bare JID -> KithStatusRight */
+	GHashTable *status_asking; /* bare JID -> KithStatusRight: questions open */
+	gchar *status_sent;        /* the status of the last presence sent */
+	guint status_retry_id;
+	guint status_retry_s;
 	gulong changed_id;
 	KithIdentityFunc stopped;
 	gpointer stopped_data;
 	KithIdentityFunc online;
 	gpointer online_data;
 };
+
+/* what one friend may read of the status line, as the parent said */
+typedef struct {
+	KithIdentity *identity; /* NULL once the identity is gone */
+	gchar *jid;
+	gboolean known; /* the parent answered */
+	gboolean allowed;
+	gboolean joining;    /* accepted: the friendship waits for this answer */
+	gboolean preapprove; /* ... and is a pre-approval (the parent recommended it) */
+	GPtrArray *names;    /* the fields allowed (NULL: all asked for) */
+} KithStatusRight;
+
+#define KITH_STATUS_RETRY_FIRST_S 60
+#define KITH_STATUS_RETRY_MAX_S 600
 
 typedef struct {
 	KithIdentity *identity;
@@ -62,6 +82,7 @@ typedef struct {
 } KithPendingIq;
 
 static void kith_identity_component_send (KithIdentity *self, xmpp_stanza_t *stanza);
+static void kith_identity_status_friends_changed (KithIdentity *self);
 
 void
 kith_identity_send (KithIdentity *self, xmpp_stanza_t *stanza)
@@ -99,6 +120,8 @@ kith_identity_set_state (KithIdentity *self, const gchar *contact, guint state)
 	if (!kith_store_set_roster (self->store, kith_device_get_id (self->device), jid, state,
 	                            &error))
 		g_warning ("%s: %s", kith_device_get_id (self->device), error->message);
+	if ((state ^ was) & KITH_SUB_FROM)
+		kith_identity_status_friends_changed (self);
 }
 
 static void
@@ -174,16 +197,94 @@ kith_identity_is_trusted_cb (const gchar *bare_jid, gpointer user_data)
 	return (kith_identity_state (self, bare_jid) & KITH_SUB_FROM) != 0;
 }
 
+/* -- the status line: with a parent, only what every friend may read ------------------ */
+
+static void
+kith_status_right_free (gpointer data)
+{
+	KithStatusRight *right = data;
+	if (right->names != NULL)
+		g_ptr_array_unref (right->names);
+	g_free (right->jid);
+	g_free (right);
+}
+
+static gboolean
+kith_identity_has_status_fields (KithIdentity *self)
+{
+	GPtrArray *fields = kith_device_get_fields (self->device);
+	for (guint i = 0; i < fields->len; i++) {
+		if (((KithField *)g_ptr_array_index (fields, i))->in_status)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the status fields every friend may read: NULL for all (no parent decides), else a list */
+static GPtrArray *
+kith_identity_status_fields (KithIdentity *self)
+{
+	GPtrArray *fields = kith_device_get_fields (self->device);
+	GPtrArray *names;
+	GHashTableIter iter;
+	gpointer value;
+
+	if (self->parent == NULL)
+		return NULL;
+	names = g_ptr_array_new ();
+	/* who the friends are is not known yet (the roster is on its way): no readings */
+	if (self->roster_id != NULL)
+		return names;
+	for (guint i = 0; i < fields->len; i++) {
+		KithField *field = g_ptr_array_index (fields, i);
+		if (field->in_status)
+			g_ptr_array_add (names, field->name);
+	}
+	g_hash_table_iter_init (&iter, self->status_rights);
+	while (g_hash_table_iter_next (&iter, NULL, &value) && names->len > 0) {
+		KithStatusRight *right = value;
+		/* a friend the parent has not answered for sees nothing: so nobody does */
+		if (!right->known || !right->allowed) {
+			g_ptr_array_set_size (names, 0);
+			break;
+		}
+		for (guint i = names->len; i > 0; i--) {
+			if (!kith_field_names_contain (right->names,
+			                               g_ptr_array_index (names, i - 1)))
+				g_ptr_array_remove_index (names, i - 1);
+		}
+	}
+	return names;
+}
+
 static xmpp_stanza_t *
 kith_identity_presence (KithIdentity *self)
 {
 	xmpp_stanza_t *presence = kith_stanza_presence (self->protocol.ctx, NULL, NULL, NULL);
-	g_autofree gchar *status = kith_device_format_status (self->device);
+	g_autoptr (GPtrArray) names = kith_identity_status_fields (self);
+	g_autofree gchar *status = kith_device_format_status (self->device, names);
 
 	if (status[0] != '\0')
 		kith_stanza_add_text_element (presence, "status", status);
 	kith_stanza_add_text_element (presence, "priority", "0");
+	g_free (self->status_sent);
+	self->status_sent = g_steal_pointer (&status);
 	return presence;
+}
+
+/* sends presence if what friends would see changed */
+static void
+kith_identity_update_status (KithIdentity *self)
+{
+	g_autoptr (GPtrArray) names = NULL;
+	g_autofree gchar *status = NULL;
+
+	if (!kith_identity_is_online (self))
+		return;
+	names = kith_identity_status_fields (self);
+	status = kith_device_format_status (self->device, names);
+	if (g_strcmp0 (status, self->status_sent) != 0)
+		kith_identity_send (self, kith_identity_presence (self));
 }
 
 static void
@@ -192,7 +293,148 @@ kith_identity_changed_cb (KithDevice *device, gpointer user_data)
 	KithIdentity *self = user_data;
 	/* presence follows meaningful changes only, not every sample */
 	if (kith_identity_is_online (self) && kith_device_status_changed (device))
-		kith_identity_send (self, kith_identity_presence (self));
+		kith_identity_update_status (self);
+}
+
+static void kith_identity_ask_status_rights (KithIdentity *self);
+static void kith_identity_welcome (KithIdentity *self, const gchar *jid, gboolean preapprove);
+
+static gboolean
+kith_identity_status_retry_cb (gpointer user_data)
+{
+	KithIdentity *self = user_data;
+	self->status_retry_id = 0;
+	kith_identity_ask_status_rights (self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+kith_identity_status_answer_cb (gboolean allowed, GPtrArray *names, const gchar *reason,
+                                gpointer user_data)
+{
+	KithStatusRight *asked = user_data;
+	KithIdentity *self = asked->identity;
+	KithStatusRight *right;
+
+	if (self == NULL) {
+		kith_status_right_free (asked);
+		return;
+	}
+	g_hash_table_remove (self->status_asking, asked->jid);
+	right = g_hash_table_lookup (self->status_rights, asked->jid);
+	if (right != NULL && g_strcmp0 (reason, KITH_PARENT_UNAVAILABLE) == 0) {
+		/* no answer: asked again later; meanwhile this friend sees no readings */
+		if (self->status_retry_id == 0 && kith_identity_is_online (self)) {
+			self->status_retry_id = g_timeout_add_seconds (
+			        self->status_retry_s, kith_identity_status_retry_cb, self);
+			self->status_retry_s =
+			        MIN (self->status_retry_s * 2, KITH_STATUS_RETRY_MAX_S);
+		}
+	} else if (right != NULL) {
+		right->known = TRUE;
+		right->allowed = allowed;
+		if (right->names != NULL)
+			g_ptr_array_unref (right->names);
+		right->names = names != NULL ? g_ptr_array_ref (names) : NULL;
+		self->status_retry_s = KITH_STATUS_RETRY_FIRST_S;
+	}
+	kith_status_right_free (asked);
+	kith_identity_update_status (self);
+	if (right != NULL && right->joining) {
+		g_autofree gchar *jid = g_strdup (right->jid);
+		gboolean preapprove = right->preapprove;
+		right->joining = FALSE;
+		kith_identity_welcome (self, jid, preapprove);
+	}
+}
+
+/* asks the parent what each friend without an answer may read of the status line (answered
+ * from the cache when it answered before) */
+static void
+kith_identity_ask_status_rights (KithIdentity *self)
+{
+	GPtrArray *fields = kith_device_get_fields (self->device);
+	g_autoptr (GList) jids = NULL;
+	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+	if (self->parent == NULL)
+		return;
+	for (guint i = 0; i < fields->len; i++) {
+		KithField *field = g_ptr_array_index (fields, i);
+		if (field->in_status)
+			g_ptr_array_add (names, g_strdup (field->name));
+	}
+	if (names->len == 0)
+		return;
+	jids = g_hash_table_get_keys (self->status_rights);
+	for (GList *l = jids; l != NULL; l = l->next) {
+		KithStatusRight *right = g_hash_table_lookup (self->status_rights, l->data);
+		KithStatusRight *asked;
+		g_autoptr (KithRequest) request = NULL;
+
+		if (right->known || g_hash_table_contains (self->status_asking, right->jid))
+			continue;
+		asked = g_new0 (KithStatusRight, 1);
+		asked->identity = self;
+		asked->jid = g_strdup (right->jid);
+		g_hash_table_insert (self->status_asking, asked->jid, asked);
+		request = g_new0 (KithRequest, 1);
+		request->kind = KITH_REQUEST_READ;
+		request->from = g_strdup (right->jid);
+		request->flags = KITH_READ_MOMENTARY;
+		request->field_names = g_ptr_array_ref (names);
+		kith_parent_can_read (self->parent, request, kith_identity_status_answer_cb, asked);
+	}
+}
+
+/* the owner, the parent and the device's own account need nobody's permission */
+static gboolean
+kith_identity_has_full_rights (KithIdentity *self, const gchar *bare_jid)
+{
+	if (self->owner != NULL && g_strcmp0 (bare_jid, self->owner) == 0)
+		return TRUE;
+	if (g_strcmp0 (bare_jid, self->bare_jid) == 0)
+		return TRUE;
+	return self->parent != NULL && kith_parent_is_parent (self->parent, bare_jid);
+}
+
+/* the friends changed: whoever sees the device now has an entry, the others lose theirs */
+static void
+kith_identity_status_friends_changed (KithIdentity *self)
+{
+	GHashTableIter iter;
+	gpointer jid, value;
+
+	if (self->parent == NULL)
+		return;
+	g_hash_table_iter_init (&iter, self->status_rights);
+	while (g_hash_table_iter_next (&iter, &jid, &value)) {
+		KithStatusRight *right = value;
+		if (!right->joining && ((kith_identity_state (self, jid) & KITH_SUB_FROM) == 0 ||
+		                        kith_identity_has_full_rights (self, jid)))
+			g_hash_table_iter_remove (&iter);
+	}
+	g_hash_table_iter_init (&iter, self->roster);
+	while (g_hash_table_iter_next (&iter, &jid, &value)) {
+		KithStatusRight *right;
+		if ((GPOINTER_TO_UINT (value) & KITH_SUB_FROM) == 0 ||
+		    kith_identity_has_full_rights (self, jid) ||
+		    g_hash_table_contains (self->status_rights, jid))
+			continue;
+		right = g_new0 (KithStatusRight, 1);
+		right->jid = g_strdup (jid);
+		g_hash_table_insert (self->status_rights, right->jid, right);
+	}
+	kith_identity_ask_status_rights (self);
+	kith_identity_update_status (self);
+}
+
+/* the parent's answers were cleared: every friend is asked again */
+static void
+kith_identity_status_forget (KithIdentity *self)
+{
+	g_hash_table_remove_all (self->status_rights);
+	kith_identity_status_friends_changed (self);
 }
 
 static void
@@ -210,20 +452,58 @@ kith_identity_remember (KithIdentity *self, const gchar *jid, KithFriendDecision
 		g_warning ("%s: %s", kith_device_get_id (self->device), error->message);
 }
 
+/* the friendship is granted: subscribed (or, preapprove, a pre-approval unless they see the
+ * device already), and asking to see them too: friendship is mutual */
 static void
-kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision decision)
+kith_identity_welcome (KithIdentity *self, const gchar *jid, gboolean preapprove)
 {
 	guint state = kith_identity_state (self, jid);
 
+	if (!preapprove || (state & KITH_SUB_FROM) == 0)
+		kith_identity_send_subscription (self, "subscribed", jid);
+	if ((state & (KITH_SUB_TO | KITH_SUB_PENDING_OUT)) == 0)
+		kith_identity_send_subscription (self, "subscribe", jid);
+	kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
+}
+
+/* accepted. With a parent, what the new friend may see of the status line is settled first
+ * (asked, or from the cache), so that the presence the server hands a new friend never shows
+ * more than it may read; then the friendship is granted */
+static void
+kith_identity_accept (KithIdentity *self, const gchar *jid, gboolean preapprove)
+{
+	g_autoptr (GPtrArray) all = NULL;
+	KithStatusRight *right;
+
+	if (self->parent == NULL || kith_identity_has_full_rights (self, jid) ||
+	    !kith_identity_has_status_fields (self)) {
+		kith_identity_welcome (self, jid, preapprove);
+		return;
+	}
+	right = g_hash_table_lookup (self->status_rights, jid);
+	if (right != NULL && right->known) {
+		kith_identity_welcome (self, jid, preapprove);
+		return;
+	}
+	if (right == NULL) {
+		right = g_new0 (KithStatusRight, 1);
+		right->jid = g_strdup (jid);
+		g_hash_table_insert (self->status_rights, right->jid, right);
+	}
+	right->preapprove = right->joining ? right->preapprove && preapprove : preapprove;
+	right->joining = TRUE;
+	/* the answer (perhaps at once, from the cache) grants it */
+	kith_identity_ask_status_rights (self);
+}
+
+static void
+kith_identity_apply_decision (KithIdentity *self, const gchar *jid, KithDecision decision)
+{
 	g_info ("%s: friend request from %s: %s", kith_device_get_id (self->device), jid,
 	        kith_decision_to_string (decision));
 	switch (decision) {
 	case KITH_DECISION_ACCEPT:
-		kith_identity_send_subscription (self, "subscribed", jid);
-		/* friendship is mutual: ask to see them too */
-		if ((state & (KITH_SUB_TO | KITH_SUB_PENDING_OUT)) == 0)
-			kith_identity_send_subscription (self, "subscribe", jid);
-		kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
+		kith_identity_accept (self, jid, FALSE);
 		break;
 	case KITH_DECISION_REFUSE:
 		kith_identity_send_subscription (self, "unsubscribed", jid);
@@ -311,13 +591,8 @@ kith_identity_decide (KithIdentity *self, const gchar *jid, KithDecision decisio
 void
 kith_identity_befriend (KithIdentity *self, const gchar *jid)
 {
-	guint state = kith_identity_state (self, jid);
 	/* pre-approval: their request is accepted by the server without asking us */
-	if ((state & KITH_SUB_FROM) == 0)
-		kith_identity_send_subscription (self, "subscribed", jid);
-	if ((state & (KITH_SUB_TO | KITH_SUB_PENDING_OUT)) == 0)
-		kith_identity_send_subscription (self, "subscribe", jid);
-	kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
+	kith_identity_accept (self, jid, TRUE);
 }
 
 void
@@ -388,6 +663,7 @@ kith_identity_iq_response (KithIdentity *self, KithRequest *request)
 	}
 	g_info ("%s: %u roster entries", kith_device_get_id (self->device),
 	        g_hash_table_size (self->roster));
+	kith_identity_status_friends_changed (self);
 }
 
 /* an operation in flight: a readout (queued, or waiting for the bus) or a write */
@@ -424,6 +700,18 @@ kith_identity_send_error (KithIdentity *self, const KithRequest *request, const 
 	                                                       condition, text));
 }
 
+/* the parent said no: forbidden for an IQ, a sentence for a chat, nothing for a message set */
+static void
+kith_identity_refuse (KithIdentity *self, const KithRequest *request, const gchar *reason)
+{
+	if (request->reply == KITH_REPLY_IQ) {
+		kith_identity_send_error (self, request, "cancel", "forbidden", reason);
+	} else if (request->reply == KITH_REPLY_CHAT) {
+		g_autofree gchar *text = g_strdup_printf ("Not allowed: %s.", reason);
+		kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
+	}
+}
+
 static void
 kith_identity_read_done_cb (KithDevice *device, const GError *error, gpointer user_data)
 {
@@ -439,7 +727,7 @@ kith_identity_read_done_cb (KithDevice *device, const GError *error, gpointer us
 	if (request->reply == KITH_REPLY_CHAT) {
 		g_autofree gchar *text =
 		        error != NULL ? g_strdup_printf ("Cannot read: %s", error->message)
-		                      : kith_chat_format_readings (device);
+		                      : kith_chat_format_readings (device, request->field_names);
 		kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
 	} else if (error != NULL) {
 		g_message ("%s: read failed: %s", kith_device_get_id (device), error->message);
@@ -513,7 +801,7 @@ kith_identity_can_read_cb (gboolean allowed, GPtrArray *names, const gchar *reas
 	op->asking_parent = FALSE;
 	kith_operation_free (op);
 	if (!allowed) {
-		kith_identity_send_error (self, request, "cancel", "forbidden", reason);
+		kith_identity_refuse (self, request, reason);
 		kith_request_free (request);
 		return;
 	}
@@ -524,7 +812,8 @@ kith_identity_can_read_cb (gboolean allowed, GPtrArray *names, const gchar *reas
 static void
 kith_identity_read (KithIdentity *self, KithRequest *request)
 {
-	if (kith_identity_needs_parent (self, request) && request->reply == KITH_REPLY_IQ) {
+	/* every way of reading (readout, chat) asks the parent the same question */
+	if (kith_identity_needs_parent (self, request)) {
 		KithOperation *op = kith_operation_new (self, request);
 		op->asking_parent = TRUE;
 		kith_parent_can_read (self->parent, request, kith_identity_can_read_cb, op);
@@ -657,9 +946,7 @@ kith_identity_can_control_cb (gboolean allowed, GPtrArray *names, const gchar *r
 		allowed = request->params->len > 0;
 	}
 	if (!allowed) {
-		if (request->reply == KITH_REPLY_IQ)
-			kith_identity_send_error (self, request, "cancel", "forbidden",
-			                          reason != NULL ? reason : "nothing allowed");
+		kith_identity_refuse (self, request, reason != NULL ? reason : "nothing allowed");
 		kith_request_free (request);
 		return;
 	}
@@ -739,6 +1026,7 @@ kith_identity_run (KithIdentity *self, KithRequest *request)
 		break;
 	case KITH_REQUEST_ROSTER:
 		kith_identity_roster (self, request);
+		kith_identity_status_friends_changed (self);
 		break;
 	case KITH_REQUEST_IQ_RESPONSE:
 		kith_identity_iq_response (self, request);
@@ -827,6 +1115,7 @@ kith_identity_came_online (KithIdentity *self)
 {
 	kith_device_status_changed (self->device);
 	g_ptr_array_set_size (self->owner_resources, 0);
+	kith_identity_status_friends_changed (self);
 	kith_identity_send (self, kith_identity_presence (self));
 	if (self->parent != NULL)
 		kith_parent_online (self->parent);
@@ -900,6 +1189,10 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy, Kit
 	self->protocol.bare_jid = self->bare_jid;
 	self->protocol.domain = config->domain;
 	self->iqs = g_hash_table_new (g_str_hash, g_str_equal);
+	self->status_rights =
+	        g_hash_table_new_full (g_str_hash, g_str_equal, NULL, kith_status_right_free);
+	self->status_asking = g_hash_table_new (g_str_hash, g_str_equal);
+	self->status_retry_s = KITH_STATUS_RETRY_FIRST_S;
 	g_queue_init (&self->early);
 	self->owner_resources = g_ptr_array_new_with_free_func (g_free);
 	self->owner = config->owner[0] != '\0' ? g_strdup (config->owner) : NULL;
@@ -937,6 +1230,18 @@ kith_identity_free (KithIdentity *self)
 			if (op->timer_id != 0 || op->asking_parent)
 				kith_operation_free (op);
 		}
+	}
+	{
+		/* status questions still open: the parent goes too, no answer will come */
+		GHashTableIter iter;
+		gpointer value;
+		g_hash_table_iter_init (&iter, self->status_asking);
+		while (g_hash_table_iter_next (&iter, NULL, &value))
+			kith_status_right_free (value);
+		g_hash_table_unref (self->status_asking);
+		g_hash_table_unref (self->status_rights);
+		g_clear_handle_id (&self->status_retry_id, g_source_remove);
+		g_free (self->status_sent);
 	}
 	g_hash_table_unref (self->reads);
 	g_hash_table_unref (self->operations);
@@ -1289,6 +1594,12 @@ kith_identity_load_roster (KithIdentity *self, const gchar *jid, guint state)
 {
 	if (state != 0)
 		g_hash_table_insert (self->roster, g_strdup (jid), GUINT_TO_POINTER (state));
+}
+
+void
+kith_identity_parent_cache_cleared (KithIdentity *self)
+{
+	kith_identity_status_forget (self);
 }
 
 gboolean

@@ -65,6 +65,8 @@ void kith_identity_component_online (KithIdentity *self);
 void kith_identity_component_offline (KithIdentity *self);
 /* component mode: a roster entry from the store (KithSubState flags) */
 void kith_identity_load_roster (KithIdentity *self, const gchar *jid, guint state);
+/* the parent's cached answers were cleared: what friends may see is asked again */
+void kith_identity_parent_cache_cleared (KithIdentity *self);
 /* the owner, or a contact who sees the device */
 gboolean kith_identity_is_friend (KithIdentity *self, const gchar *bare_jid);
 

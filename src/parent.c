@@ -11,7 +11,6 @@
 #define KITH_NS_PROVISIONING "urn:xmpp:iot:provisioning"
 #define KITH_PARENT_RETRY_FIRST_S 5
 #define KITH_PARENT_RETRY_MAX_S 300
-#define KITH_PARENT_UNAVAILABLE "Provisioning server unavailable"
 
 struct _KithParent {
 	KithIdentity *identity;
@@ -110,6 +109,7 @@ kith_parent_clear_cache (KithParent *self)
 	if (!kith_store_cache_clear (kith_identity_get_store (self->identity),
 	                             kith_parent_device_id (self), NULL, &error))
 		g_warning ("%s: %s", kith_parent_device_id (self), error->message);
+	kith_identity_parent_cache_cleared (self->identity);
 }
 
 /* -- asking ---------------------------------------------------------------------------- */

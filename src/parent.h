@@ -17,6 +17,9 @@ G_BEGIN_DECLS
  * saying no to reads and control, and friend requests wait until it answers.
  */
 
+/* the reason given when the parent did not answer in time */
+#define KITH_PARENT_UNAVAILABLE "Provisioning server unavailable"
+
 /* allowed: the names permitted (fields or parameters; NULL = all asked for) */
 typedef void (*KithParentAnswerFunc) (gboolean allowed, GPtrArray *names, const gchar *reason,
                                       gpointer user_data);

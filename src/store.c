@@ -91,11 +91,12 @@ kith_store_open (const gchar *state_directory, GError **error)
 			return NULL;
 		}
 		if ((st.st_mode & S_IWOTH) != 0) {
-			g_set_error (error, KITH_ERROR, KITH_ERROR_STORE,
-			             "the state directory %s is writable by everyone (mode %04o); it "
-			             "holds the devices' passwords: make it private "
-			             "(chmod 700 %s) or choose another StateDirectory=",
-			             state_directory, (guint)(st.st_mode & 07777), state_directory);
+			g_set_error (
+			        error, KITH_ERROR, KITH_ERROR_STORE,
+			        "the state directory %s is writable by everyone (mode %04o); it "
+			        "holds the devices' passwords: make it private "
+			        "(chmod 700 %s) or choose another StateDirectory=",
+			        state_directory, (guint)(st.st_mode & 07777), state_directory);
 			return NULL;
 		}
 	}

@@ -35,7 +35,7 @@ kith_chat_help (KithDevice *device)
 }
 
 gchar *
-kith_chat_format_readings (KithDevice *device)
+kith_chat_format_readings (KithDevice *device, GPtrArray *names)
 {
 	g_autoptr (GString) text = g_string_new (NULL);
 	GPtrArray *fields = kith_device_get_fields (device);
@@ -45,7 +45,8 @@ kith_chat_format_readings (KithDevice *device)
 		const KithValue *value = kith_device_get_value (device, field->name);
 		g_autofree gchar *shown = NULL;
 
-		if (field->categories == KITH_FIELD_IDENTITY)
+		if (field->categories == KITH_FIELD_IDENTITY ||
+		    !kith_field_names_contain (names, field->name))
 			continue;
 		if (text->len > 0)
 			g_string_append_c (text, '\n');
@@ -63,6 +64,8 @@ kith_chat_format_readings (KithDevice *device)
 		if (field->unit != NULL && field->unit[0] != '\0')
 			g_string_append_printf (text, " %s", field->unit);
 	}
+	if (text->len == 0)
+		g_string_append (text, "No readings you may see.");
 	return g_string_free (g_steal_pointer (&text), FALSE);
 }
 

@@ -126,8 +126,8 @@ xmpp_stanza_t *kith_control_set_response (KithProtocol *protocol, const KithRequ
  * (then a request is appended) */
 gchar *kith_chat_handle (KithProtocol *protocol, xmpp_stanza_t *message, const gchar *body,
                          GPtrArray *requests);
-/* chat text answering a finished read or write */
-gchar *kith_chat_format_readings (KithDevice *device);
+/* chat text answering a finished read: the fields in names (NULL: all) */
+gchar *kith_chat_format_readings (KithDevice *device, GPtrArray *names);
 xmpp_stanza_t *kith_chat_reply (KithProtocol *protocol, const KithRequest *request,
                                 const gchar *text);
 

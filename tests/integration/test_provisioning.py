@@ -14,6 +14,7 @@ while a question is open, and the parent found by service discovery."""
 
 import itertools
 import os
+import re
 import sys
 import time
 
@@ -367,6 +368,48 @@ class ParentTest(ParentMixin, KithTestCase):
         self.assertIsNotNone(response, to_string(reply))
         self.assertEqual(len(response), 0, to_string(reply))
         self.assertEqual(self.relay_value(self.owner), new)
+
+    # -- every way of reading or controlling asks the same question -------------------
+
+    def chat_reply(self, peer, device, text):
+        since = peer.mark()
+        peer.chat(self.kithd.jid(device), text)
+        reply = peer.wait_message(frm=self.kithd.jid(device), since=since,
+                                  what=f'the answer to {text!r}')
+        return reply.findtext('c:body', '', NS)
+
+    def test_chat_get_asks_the_parent_and_is_refused(self):
+        """canRead false: the chat 'get' answers that it is not allowed and
+        shows no reading, exactly like the readout."""
+        uma = self.world.peer('uma')
+        self.befriend_via_parent(uma, [THERMO])
+        self.prov.rule('canRead', uma.bare, False)
+        mark = self.prov.qmark()
+        body = self.chat_reply(uma, THERMO, 'get')
+        self.assertTrue(body.startswith('Not allowed'), body)
+        self.assertNotIn('Temperature', body)
+        self.assertNotIn('Humidity', body)
+        q = self.prov.wait_question('canRead', jid=uma.bare, since=mark)
+        self.assert_question(q, 'canRead', THERMO, uma.bare)
+
+    def test_chat_get_shows_only_the_allowed_fields(self):
+        vic = self.world.peer('vic')
+        self.befriend_via_parent(vic, [THERMO])
+        self.prov.rule('canRead', vic.bare, Answer(True,
+                                                   fields=['Temperature']))
+        body = self.chat_reply(vic, THERMO, 'get')
+        self.assertIn('Temperature:', body)
+        self.assertNotIn('Humidity', body)
+
+    def test_chat_set_refused_by_the_parent_says_so(self):
+        wes = self.world.peer('wes')
+        self.befriend_via_parent(wes, [RELAY])
+        self.prov.rule('canControl', wes.bare, False)
+        before = self.relay_value(self.owner)
+        new = 'off' if before == 'true' else 'on'
+        body = self.chat_reply(wes, RELAY, f'set relay {new}')
+        self.assertTrue(body.startswith('Not allowed'), body)
+        self.assertEqual(self.relay_value(self.owner), before)
 
     # -- clearCache -----------------------------------------------------------------
 
@@ -840,6 +883,74 @@ class ParentRestrictedControlTest(ParentMixin, KithTestCase):
         after = self.dimmer_values()
         self.assertEqual(after['On'], before['On'], 'a disallowed parameter was set')
         self.assertEqual(float(after['Level']), 25)
+
+
+class StatusLineTest(ParentMixin, KithTestCase):
+    """The presence status carries only the readings every friend may read
+    (Policy=parent): the parent is asked what each friend may see when the
+    friendship starts, and the status follows its answers."""
+
+    def status(self, peer, device):
+        """The status text of the newest presence from device, or None."""
+        found = [p for p in peer.inbox.items()
+                 if match('presence', self.kithd.jid(device))(p) and
+                 p.get('type') is None]
+        return found[-1].findtext('c:status', None, NS) if found else None
+
+    def wait_status(self, peer, device, pattern, what):
+        regex = re.compile(pattern) if pattern else None
+        peer.inbox.wait_until(
+            lambda: regex.search(self.status(peer, device) or '') is not None
+            if pattern else self.status(peer, device) is None,
+            15, f'{what} (now {self.status(peer, device)!r})')
+
+    def test_status_shows_what_every_friend_may_read(self):
+        world = World(**parent_world(thermometers=1, relays=0))
+        self.addCleanup(world.close)
+        self.world, self.kithd = world, world.kithd
+        self.prov = world.components['prov']
+        both = r'°C, \d+ %$'
+        temperature_only = r'^-?\d+\.\d °C$'
+        amy = world.peer('amy')
+        self.kithd.wait_online(amy)
+        self.prov.rule('canRead', amy.bare, True)
+        self.befriend_via_parent(amy, [THERMO])
+        self.wait_status(amy, THERMO, both, 'both readings')
+
+        # bob may read the temperature only: nobody sees the humidity
+        bob = world.peer('bob')
+        self.prov.rule('canRead', bob.bare, Answer(True,
+                                                   fields=['Temperature']))
+        mark = self.prov.qmark()
+        self.befriend_via_parent(bob, [THERMO])
+        q = self.prov.wait_question('canRead', jid=bob.bare, since=mark,
+                                    status_line=True)
+        self.assertEqual(set(q.children('field')), {'Temperature', 'Humidity'})
+        self.wait_status(amy, THERMO, temperature_only, 'the temperature only')
+        self.wait_status(bob, THERMO, temperature_only,
+                         'the temperature only, for bob too')
+
+        # bob leaves: both readings again
+        bob.unsubscribe(self.kithd.jid(THERMO))
+        bob.send_presence(self.kithd.jid(THERMO), 'unsubscribed')
+        self.wait_status(amy, THERMO, both, 'both readings after bob left')
+
+        # carl may read nothing: the status has no readings at all
+        carl = world.peer('carl')
+        self.prov.rule('canRead', carl.bare, False)
+        self.befriend_via_parent(carl, [THERMO])
+        self.wait_status(amy, THERMO, None, 'no readings')
+        self.assertIsNone(self.status(carl, THERMO))
+
+        # the answers are cached: after a restart the status is the same
+        self.kithd.stop()
+        since = amy.mark()
+        self.kithd.start()
+        amy.wait_presence(self.kithd.jid(THERMO), 'available', since,
+                          timeout=RESTART_WAIT)
+        self.assertIsNone(self.status(amy, THERMO))
+        self.assertEqual(self.prov.count('canRead', jid=carl.bare,
+                                         status_line=True), 1)
 
 
 if __name__ == '__main__':

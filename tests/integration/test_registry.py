@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (NS, Component, KithTestCase, World, befriend,  # noqa
                      error_of, fields_of, main, match, readout_raw,
                      to_string, wait_for)
-from provisioning import P, ProvisioningServer  # noqa: E402
+from provisioning import P, ProvisioningServer, Question  # noqa: E402
 from registry import (D, ThingRegistry, mine_xml,  # noqa: E402
                       parse_iotdisco, same_tags)
 
@@ -476,8 +476,12 @@ class OwnerIsParentTest(RegistryMixin, KithTestCase):
         reply, msgs = readout_raw(bob, self.kithd.full(THERMO), '9')
         self.assertEqual(reply.get('type'), 'result', error_of(reply))
         self.assertTrue(msgs)
-        self.assertEqual(len([q for q in questions
-                              if q.find(f'{{{P}}}canRead') is not None]), 1)
+        # one for the readout, one for what bob may see in the presence
+        # status (asked when the friendship started)
+        can_read = [Question(q) for q in questions
+                    if q.find(f'{{{P}}}canRead') is not None]
+        self.assertEqual(sorted(q.status_line for q in can_read),
+                         [False, True], [q.xml for q in can_read])
 
 
 if __name__ == '__main__':

@@ -39,6 +39,9 @@ KINDS = ('isFriend', 'canRead', 'canControl')
 SILENT = 'silent'
 ERROR = 'error'
 TOKENS = ('serviceToken', 'deviceToken', 'userToken')
+# the fields a sim device shows in its presence status, per kind of device:
+# kithd asks canRead momentary for exactly these when a friendship starts
+STATUS_FIELDS = ({'Temperature', 'Humidity'}, {'Relay'}, {'On', 'Level'})
 
 
 class Answer:
@@ -69,6 +72,14 @@ class Question:
         self.jid = self.payload.get('jid')
         self.time = time.monotonic()
         self.answer = None      # what we did: 'true', 'false', SILENT, ...
+        # what a friend may see in the device's presence status (asked when
+        # the friendship starts), not a readout
+        self.status_line = (
+            self.kind == 'canRead' and
+            self.payload.get('momentary') == 'true' and
+            set(self.children('field')) in STATUS_FIELDS and
+            not self.children('node') and
+            not any(self.payload.get(t) for t in TOKENS))
 
     def children(self, name):
         """Values of <name .../> children: nodeId of node, name of the
@@ -183,24 +194,29 @@ class ProvisioningServer(Component):
         with self._lock:
             return len(self._questions)
 
-    def questions(self, kind=None, jid=None, device=None, since=0):
-        """Questions asked so far; jid/device compared as bare JIDs."""
+    def questions(self, kind=None, jid=None, device=None, since=0,
+                  status_line=False):
+        """Questions asked so far; jid/device compared as bare JIDs.
+        status_line: False leaves out the questions about what a friend
+        may see in the presence status, True gives only those, None all."""
         with self._lock:
             found = list(self._questions[since:])
         return [q for q in found
                 if (kind is None or q.kind == kind) and
                 (jid is None or bare(q.jid) == bare(jid)) and
-                (device is None or bare(q.frm) == bare(device))]
+                (device is None or bare(q.frm) == bare(device)) and
+                (status_line is None or q.status_line == status_line)]
 
-    def count(self, kind=None, jid=None, device=None, since=0):
-        return len(self.questions(kind, jid, device, since))
+    def count(self, kind=None, jid=None, device=None, since=0,
+              status_line=False):
+        return len(self.questions(kind, jid, device, since, status_line))
 
     def wait_question(self, kind=None, jid=None, device=None, since=0,
-                      timeout=10, n=1):
+                      timeout=10, n=1, status_line=False):
         """The n-th matching question at or after `since`, waiting."""
         found = self.inbox.wait_until(
             lambda: (lambda qs: qs if len(qs) >= n else None)(
-                self.questions(kind, jid, device, since)),
+                self.questions(kind, jid, device, since, status_line)),
             timeout, what=f'{n} {kind or "question"}(s) about {jid} from '
             f'{device or "any device"} at {self.jid}')
         return found[n - 1]

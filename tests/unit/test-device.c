@@ -23,13 +23,13 @@ static void
 test_status (void)
 {
 	g_autoptr (KithDevice) device = make_thermometer ();
-	g_autofree gchar *unknown = kith_device_format_status (device);
+	g_autofree gchar *unknown = kith_device_format_status (device, NULL);
 	g_autofree gchar *status = NULL;
 
 	g_assert_cmpstr (unknown, ==, "Temperature unknown, Humidity unknown");
 	kith_device_set_number (device, "Temperature", 21.43, 1);
 	kith_device_set_number (device, "Humidity", 47.6, 1);
-	status = kith_device_format_status (device);
+	status = kith_device_format_status (device, NULL);
 	g_assert_cmpstr (status, ==, "21.4 °C, 48 %");
 }
 
