@@ -9,6 +9,7 @@
 #include "kith-error.h"
 #include "router.h"
 #include "store.h"
+#include "transport-client.h"
 #include "xmpp/session.h"
 
 #define KITH_DAEMON_STOP_TIMEOUT_S 5
@@ -209,14 +210,17 @@ kith_daemon_start (KithDaemon *self, GError **error)
 			continue;
 		}
 		for (guint j = 0; j < devices->len; j++) {
-			KithIdentity *identity = kith_identity_new (
-			        self->config, self->store, self->policy, self->gate,
-			        self->router != NULL ? kith_router_get_component (self->router)
-			                             : NULL,
-			        g_ptr_array_index (devices, j), kith_daemon_online_cb, self);
+			KithDevice *device = g_ptr_array_index (devices, j);
+			KithTransport *transport =
+			        self->router != NULL
+			                ? kith_router_add_device (self->router, device)
+			                : kith_client_transport_new (self->config, self->gate,
+			                                             self->store,
+			                                             kith_device_get_id (device));
+			KithIdentity *identity =
+			        kith_identity_new (self->config, self->store, self->policy, transport,
+			                           device, kith_daemon_online_cb, self);
 			g_ptr_array_add (self->identities, identity);
-			if (self->router != NULL)
-				kith_router_add (self->router, identity);
 			kith_identity_start (identity);
 		}
 	}

@@ -12,13 +12,14 @@
 static GHashTable *kith_discover_found;
 
 static gchar *
-kith_discover_key (KithIdentity *identity, const gchar *feature)
+kith_discover_key (const KithAgent *agent, const gchar *feature)
 {
-	return g_strdup_printf ("%s\x1f%s", kith_identity_get_config (identity)->domain, feature);
+	return g_strdup_printf ("%s\x1f%s", agent->config->domain, feature);
 }
 
 typedef struct {
 	gint ref_count;
+	const KithAgent *agent;
 	gchar *feature;
 	KithDiscoverFunc done;
 	gpointer user_data;
@@ -58,7 +59,7 @@ kith_discovery_item_free (gpointer data)
 }
 
 static void
-kith_discovery_finish (KithDiscovery *discovery, KithIdentity *identity, const gchar *jid)
+kith_discovery_finish (KithDiscovery *discovery, const gchar *jid)
 {
 	if (discovery->finished)
 		return;
@@ -68,14 +69,14 @@ kith_discovery_finish (KithDiscovery *discovery, KithIdentity *identity, const g
 			kith_discover_found =
 			        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 		g_hash_table_replace (kith_discover_found,
-		                      kith_discover_key (identity, discovery->feature),
+		                      kith_discover_key (discovery->agent, discovery->feature),
 		                      g_strdup (jid));
 	}
-	discovery->done (identity, jid, discovery->user_data);
+	discovery->done (jid, discovery->user_data);
 }
 
 static void
-kith_discover_info_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+kith_discover_info_cb (xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithDiscoveryItem *item = user_data;
 	KithDiscovery *discovery = item->discovery;
@@ -87,16 +88,16 @@ kith_discover_info_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer us
 	     child != NULL; child = xmpp_stanza_get_next (child)) {
 		if (g_strcmp0 (xmpp_stanza_get_name (child), "feature") == 0 &&
 		    g_strcmp0 (xmpp_stanza_get_attribute (child, "var"), discovery->feature) == 0) {
-			kith_discovery_finish (discovery, identity, item->item);
+			kith_discovery_finish (discovery, item->item);
 			return;
 		}
 	}
 	if (discovery->outstanding == 0)
-		kith_discovery_finish (discovery, identity, NULL);
+		kith_discovery_finish (discovery, NULL);
 }
 
 static void
-kith_discover_items_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+kith_discover_items_cb (xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithDiscovery *discovery = user_data;
 	xmpp_stanza_t *query =
@@ -114,39 +115,40 @@ kith_discover_items_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer u
 		item->discovery = kith_discovery_ref (discovery);
 		item->item = g_strdup (jid);
 		discovery->outstanding++;
-		iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
+		iq = xmpp_iq_new (discovery->agent->ctx, "get", "kith");
 		xmpp_stanza_set_to (iq, jid);
 		kith_stanza_add_element (iq, "query", KITH_NS_DISCO_INFO);
-		kith_identity_send_iq (identity, iq, KITH_DISCOVER_TIMEOUT_MS,
-		                       kith_discover_info_cb, item, kith_discovery_item_free);
+		kith_iq_client_send (discovery->agent->iq, iq, KITH_DISCOVER_TIMEOUT_MS,
+		                     kith_discover_info_cb, item, kith_discovery_item_free);
 	}
 	if (discovery->outstanding == 0)
-		kith_discovery_finish (discovery, identity, NULL);
+		kith_discovery_finish (discovery, NULL);
 }
 
 void
-kith_discover_service (KithIdentity *identity, const gchar *feature, KithDiscoverFunc done,
+kith_discover_service (const KithAgent *agent, const gchar *feature, KithDiscoverFunc done,
                        gpointer user_data)
 {
 	KithDiscovery *discovery;
 	xmpp_stanza_t *iq;
 
 	if (kith_discover_found != NULL) {
-		g_autofree gchar *key = kith_discover_key (identity, feature);
+		g_autofree gchar *key = kith_discover_key (agent, feature);
 		const gchar *jid = g_hash_table_lookup (kith_discover_found, key);
 		if (jid != NULL) {
-			done (identity, jid, user_data);
+			done (jid, user_data);
 			return;
 		}
 	}
 	discovery = g_new0 (KithDiscovery, 1);
-	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
+	iq = xmpp_iq_new (agent->ctx, "get", "kith");
+	discovery->agent = agent;
 	discovery->ref_count = 1;
 	discovery->feature = g_strdup (feature);
 	discovery->done = done;
 	discovery->user_data = user_data;
-	xmpp_stanza_set_to (iq, kith_identity_get_config (identity)->domain);
+	xmpp_stanza_set_to (iq, agent->config->domain);
 	kith_stanza_add_element (iq, "query", KITH_NS_DISCO_ITEMS);
-	kith_identity_send_iq (identity, iq, KITH_DISCOVER_TIMEOUT_MS, kith_discover_items_cb,
-	                       discovery, kith_discovery_unref);
+	kith_iq_client_send (agent->iq, iq, KITH_DISCOVER_TIMEOUT_MS, kith_discover_items_cb,
+	                     discovery, kith_discovery_unref);
 }

@@ -16,6 +16,7 @@ typedef enum {
 	KITH_ERROR_INVALID,
 	KITH_ERROR_FORBIDDEN,
 	KITH_ERROR_CANCELLED,
+	KITH_ERROR_NOT_ANSWERING, /* the device does not answer on its bus */
 } KithError;
 
 GQuark kith_error_quark (void);

@@ -13,7 +13,9 @@
 #define KITH_PARENT_RETRY_MAX_S 300
 
 struct _KithParent {
-	KithIdentity *identity;
+	const KithAgent *agent;
+	KithParentCallbacks callbacks;
+	gpointer user_data;
 	gchar *configured; /* Provisioning= */
 	gchar *discovered; /* found by service discovery */
 	gboolean discovering;
@@ -37,7 +39,7 @@ static void kith_parent_schedule_retry (KithParent *self);
 static const gchar *
 kith_parent_device_id (KithParent *self)
 {
-	return kith_identity_get_id (self->identity);
+	return self->agent->id;
 }
 
 static void
@@ -51,12 +53,14 @@ kith_question_free (gpointer data)
 }
 
 KithParent *
-kith_parent_new (KithIdentity *identity)
+kith_parent_new (const KithAgent *agent, const KithParentCallbacks *callbacks, gpointer user_data)
 {
 	KithParent *self = g_new0 (KithParent, 1);
-	KithConfig *config = kith_identity_get_config (identity);
+	KithConfig *config = agent->config;
 
-	self->identity = identity;
+	self->agent = agent;
+	self->callbacks = *callbacks;
+	self->user_data = user_data;
 	self->configured = config->provisioning[0] != '\0' ? g_strdup (config->provisioning) : NULL;
 	self->asking = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	self->waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -85,7 +89,7 @@ kith_parent_address (KithParent *self)
 		return self->configured;
 	if (self->discovered != NULL)
 		return self->discovered;
-	return kith_identity_get_owner_resource (self->identity);
+	return kith_agent_get_owner_resource (self->agent);
 }
 
 gboolean
@@ -99,17 +103,18 @@ kith_parent_is_parent (KithParent *self, const gchar *bare_jid)
 	if (server_bare != NULL)
 		return g_strcmp0 (bare_jid, server_bare) == 0;
 	/* without a provisioning server the owner is the parent */
-	return g_strcmp0 (bare_jid, kith_identity_get_owner (self->identity)) == 0;
+	return g_strcmp0 (bare_jid, kith_agent_get_owner (self->agent)) == 0;
 }
 
 void
 kith_parent_clear_cache (KithParent *self)
 {
 	g_autoptr (GError) error = NULL;
-	if (!kith_store_cache_clear (kith_identity_get_store (self->identity),
+	if (!kith_store_cache_clear (self->agent->store,
 	                             kith_parent_device_id (self), NULL, &error))
 		g_warning ("%s: %s", kith_parent_device_id (self), error->message);
-	kith_identity_parent_cache_cleared (self->identity);
+	if (self->callbacks.cleared != NULL)
+		self->callbacks.cleared (self->user_data);
 }
 
 /* -- asking ---------------------------------------------------------------------------- */
@@ -168,8 +173,9 @@ kith_parent_deliver (KithQuestion *question, xmpp_stanza_t *answer)
 
 	if (g_strcmp0 (question->kind, "isFriend") == 0) {
 		g_hash_table_remove (self->waiting, question->jid);
-		kith_identity_decide (self->identity, question->jid,
-		                      allowed ? KITH_DECISION_ACCEPT : KITH_DECISION_REFUSE);
+		self->callbacks.decided (question->jid,
+		                         allowed ? KITH_DECISION_ACCEPT : KITH_DECISION_REFUSE,
+		                         self->user_data);
 		return;
 	}
 	if (allowed && !kith_parent_answer_has_node (self, answer))
@@ -198,7 +204,7 @@ kith_parent_unanswered (KithQuestion *question, const gchar *why)
 }
 
 static void
-kith_parent_answer_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+kith_parent_answer_cb (xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithQuestion *question = user_data;
 	KithParent *self = question->parent;
@@ -221,7 +227,7 @@ kith_parent_answer_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer us
 	/* it answers again: whatever still waits may be asked now */
 	self->retry_s = KITH_PARENT_RETRY_FIRST_S;
 	text = kith_stanza_to_string (answer);
-	if (!kith_store_cache_put (kith_identity_get_store (self->identity),
+	if (!kith_store_cache_put (self->agent->store,
 	                           kith_parent_device_id (self), question->question, question->jid,
 	                           text, &error))
 		g_warning ("%s: %s", kith_parent_device_id (self), error->message);
@@ -234,16 +240,14 @@ kith_parent_answer_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer us
 static void
 kith_parent_ask (KithParent *self, KithQuestion *question, xmpp_stanza_t *element)
 {
-	KithIdentity *identity = self->identity;
+	const KithAgent *agent = self->agent;
 	g_autofree gchar *cached =
-	        kith_store_cache_get (kith_identity_get_store (identity),
-	                              kith_parent_device_id (self), question->question);
+	        kith_store_cache_get (agent->store, kith_parent_device_id (self), question->question);
 	const gchar *address = kith_parent_address (self);
 	xmpp_stanza_t *iq;
 
 	if (cached != NULL) {
-		xmpp_stanza_t *answer =
-		        xmpp_stanza_new_from_string (kith_identity_get_ctx (identity), cached);
+		xmpp_stanza_t *answer = xmpp_stanza_new_from_string (agent->ctx, cached);
 		xmpp_stanza_release (element);
 		if (answer != NULL) {
 			kith_parent_deliver (question, answer);
@@ -253,7 +257,7 @@ kith_parent_ask (KithParent *self, KithQuestion *question, xmpp_stanza_t *elemen
 		}
 		element = NULL;
 	}
-	if (element == NULL || address == NULL || !kith_identity_is_online (identity)) {
+	if (element == NULL || address == NULL || !kith_agent_is_online (agent)) {
 		if (element != NULL)
 			xmpp_stanza_release (element);
 		if (g_strcmp0 (question->kind, "isFriend") == 0)
@@ -263,12 +267,11 @@ kith_parent_ask (KithParent *self, KithQuestion *question, xmpp_stanza_t *elemen
 		kith_question_free (question);
 		return;
 	}
-	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "get", "kith");
+	iq = xmpp_iq_new (agent->ctx, "get", "kith");
 	xmpp_stanza_set_to (iq, address);
 	xmpp_stanza_add_child_ex (iq, element, 0);
-	kith_identity_send_iq (identity, iq,
-	                       kith_identity_get_config (identity)->provisioning_timeout_ms,
-	                       kith_parent_answer_cb, question, kith_question_free);
+	kith_iq_client_send (agent->iq, iq, agent->config->provisioning_timeout_ms,
+	                     kith_parent_answer_cb, question, kith_question_free);
 }
 
 static KithQuestion *
@@ -290,11 +293,10 @@ kith_parent_is_friend (KithParent *self, const gchar *jid)
 	g_autofree gchar *cached = NULL;
 
 	g_string_append (key, jid);
-	cached = kith_store_cache_get (kith_identity_get_store (self->identity),
+	cached = kith_store_cache_get (self->agent->store,
 	                               kith_parent_device_id (self), key->str);
 	if (cached != NULL) {
-		xmpp_stanza_t *answer = xmpp_stanza_new_from_string (
-		        kith_identity_get_ctx (self->identity), cached);
+		xmpp_stanza_t *answer = xmpp_stanza_new_from_string (self->agent->ctx, cached);
 		gboolean allowed = kith_parent_answer_allows (answer);
 		if (answer != NULL)
 			xmpp_stanza_release (answer);
@@ -304,8 +306,7 @@ kith_parent_is_friend (KithParent *self, const gchar *jid)
 	if (g_hash_table_contains (self->asking, jid))
 		return KITH_DECISION_PENDING;
 	g_hash_table_add (self->asking, g_strdup (jid));
-	element = kith_stanza_element (kith_identity_get_ctx (self->identity), "isFriend",
-	                               KITH_NS_PROVISIONING);
+	element = kith_stanza_element (self->agent->ctx, "isFriend", KITH_NS_PROVISIONING);
 	xmpp_stanza_set_attribute (element, "jid", jid);
 	kith_parent_ask (self, kith_question_new (self, "isFriend", jid, key), element);
 	return KITH_DECISION_PENDING;
@@ -325,8 +326,7 @@ static xmpp_stanza_t *
 kith_parent_question_element (KithParent *self, const gchar *kind, const gchar *jid,
                               const KithRequest *request, GString *key)
 {
-	xmpp_stanza_t *element = kith_stanza_element (kith_identity_get_ctx (self->identity), kind,
-	                                              KITH_NS_PROVISIONING);
+	xmpp_stanza_t *element = kith_stanza_element (self->agent->ctx, kind, KITH_NS_PROVISIONING);
 
 	g_string_append_printf (key, "%s\x1f%s", kind, jid);
 	xmpp_stanza_set_attribute (element, "jid", jid);
@@ -422,7 +422,7 @@ kith_parent_retry_cb (gpointer user_data)
 		decision = kith_parent_is_friend (self, jid);
 		/* answered from the cache meanwhile (a recommendation, another question) */
 		if (decision != KITH_DECISION_PENDING)
-			kith_identity_decide (self->identity, jid, decision);
+			self->callbacks.decided (jid, decision, self->user_data);
 	}
 	return G_SOURCE_REMOVE;
 }
@@ -430,7 +430,7 @@ kith_parent_retry_cb (gpointer user_data)
 static void
 kith_parent_schedule_retry (KithParent *self)
 {
-	if (self->retry_id != 0 || !kith_identity_is_online (self->identity))
+	if (self->retry_id != 0 || !kith_agent_is_online (self->agent))
 		return;
 	self->retry_id = g_timeout_add_seconds (self->retry_s, kith_parent_retry_cb, self);
 }
@@ -447,14 +447,14 @@ kith_parent_ask_waiting (KithParent *self)
 }
 
 static void
-kith_parent_discovered_cb (KithIdentity *identity, const gchar *jid, gpointer user_data)
+kith_parent_discovered_cb (const gchar *jid, gpointer user_data)
 {
 	KithParent *self = user_data;
 
 	self->discovering = FALSE;
 	if (jid == NULL) {
 		g_info ("%s: no provisioning server on %s; the owner decides once there is one",
-		        kith_parent_device_id (self), kith_identity_get_config (identity)->domain);
+		        kith_parent_device_id (self), self->agent->config->domain);
 		return;
 	}
 	self->discovered = g_strdup (jid);
@@ -465,17 +465,16 @@ kith_parent_discovered_cb (KithIdentity *identity, const gchar *jid, gpointer us
 void
 kith_parent_online (KithParent *self)
 {
-	KithIdentity *identity = self->identity;
 	g_autoptr (GPtrArray) pending = NULL;
 
 	if (self->configured == NULL && self->discovered == NULL && !self->discovering) {
 		self->discovering = TRUE;
-		kith_discover_service (identity, KITH_NS_PROVISIONING, kith_parent_discovered_cb,
+		kith_discover_service (self->agent, KITH_NS_PROVISIONING, kith_parent_discovered_cb,
 		                       self);
 	}
 	/* friend requests that waited (also across a restart) are asked again */
-	pending = kith_store_list_friends (kith_identity_get_store (identity),
-	                                   kith_parent_device_id (self), KITH_FRIEND_PENDING);
+	pending = kith_store_list_friends (self->agent->store, kith_parent_device_id (self),
+	                                   KITH_FRIEND_PENDING);
 	for (guint i = 0; i < pending->len; i++)
 		g_hash_table_add (self->waiting, g_strdup (g_ptr_array_index (pending, i)));
 	kith_parent_ask_waiting (self);
@@ -503,20 +502,19 @@ kith_parent_recommendation (KithParent *self, xmpp_stanza_t *element)
 		g_message ("%s: the provisioning server recommends %s as a friend",
 		           kith_parent_device_id (self), jid);
 		/* its later subscription is accepted without asking again */
-		if (!kith_store_cache_put (kith_identity_get_store (self->identity),
-		                           kith_parent_device_id (self), key, jid,
+		if (!kith_store_cache_put (self->agent->store, kith_parent_device_id (self), key, jid,
 		                           "<isFriendResponse xmlns='" KITH_NS_PROVISIONING
 		                           "' result='true'/>",
 		                           &error))
 			g_warning ("%s: %s", kith_parent_device_id (self), error->message);
-		kith_identity_befriend (self->identity, jid);
+		self->callbacks.befriend (jid, self->user_data);
 	} else if (g_ascii_strcasecmp (name, "unfriend") == 0) {
 		g_message ("%s: the provisioning server ends the friendship with %s",
 		           kith_parent_device_id (self), jid);
-		if (!kith_store_cache_clear (kith_identity_get_store (self->identity),
+		if (!kith_store_cache_clear (self->agent->store,
 		                             kith_parent_device_id (self), jid, &error))
 			g_warning ("%s: %s", kith_parent_device_id (self), error->message);
-		kith_identity_unfriend (self->identity, jid);
+		self->callbacks.unfriend (jid, self->user_data);
 	}
 }
 
@@ -547,19 +545,16 @@ kith_parent_handle_stanza (KithParent *self, xmpp_stanza_t *stanza)
 	if (xmpp_stanza_get_id (stanza) == NULL)
 		return TRUE;
 	if (!trusted) {
-		kith_identity_send (self->identity,
-		                    kith_stanza_error (kith_identity_get_ctx (self->identity),
-		                                       stanza, "cancel", "forbidden",
-		                                       "only the provisioning server may do this",
-		                                       NULL));
+		kith_agent_send (self->agent,
+		                 kith_stanza_error (self->agent->ctx, stanza, "cancel", "forbidden",
+		                                    "only the provisioning server may do this", NULL));
 		return TRUE;
 	}
 	kith_parent_clear_cache (self);
 	{
-		xmpp_stanza_t *reply =
-		        kith_stanza_iq_result (kith_identity_get_ctx (self->identity), stanza);
+		xmpp_stanza_t *reply = kith_stanza_iq_result (self->agent->ctx, stanza);
 		kith_stanza_add_element (reply, "clearCacheResponse", KITH_NS_PROVISIONING);
-		kith_identity_send (self->identity, reply);
+		kith_agent_send (self->agent, reply);
 	}
 	g_message ("%s: provisioning answers cleared by the provisioning server",
 	           kith_parent_device_id (self));

@@ -10,7 +10,6 @@
 
 #include "discover.h"
 #include "iot/stanza.h"
-#include "parent.h"
 
 #define KITH_NS_DISCOVERY "urn:xmpp:iot:discovery"
 #define KITH_REGISTRY_TIMEOUT_MS 15000
@@ -25,7 +24,9 @@
 #define KITH_REGISTRY_REMOVED "removed"
 
 struct _KithRegistry {
-	KithIdentity *identity;
+	const KithAgent *agent;
+	KithRegistryCallbacks callbacks;
+	gpointer user_data;
 	gchar *jid; /* the registry: configured or discovered */
 	gboolean discovering;
 	guint retry_id; /* the next registration attempt */
@@ -41,7 +42,7 @@ typedef struct {
 static const gchar *
 kith_registry_device_id (KithRegistry *self)
 {
-	return kith_identity_get_id (self->identity);
+	return self->agent->id;
 }
 
 gchar *
@@ -112,31 +113,36 @@ kith_registry_uri (KithDevice *device, const gchar *key, const gchar *registry)
 }
 
 gboolean
-kith_registry_wanted (KithIdentity *identity)
+kith_registry_wanted (KithConfig *config, KithStore *store, const gchar *device_id)
 {
 	g_autofree gchar *old = NULL;
-	if (kith_identity_get_config (identity)->registry[0] != '\0')
+	if (config->registry[0] != '\0')
 		return TRUE;
-	old = kith_store_get_registry_jid (kith_identity_get_store (identity),
-	                                   kith_identity_get_id (identity));
+	old = kith_store_get_registry_jid (store, device_id);
 	return old != NULL && old[0] != '\0';
 }
 
+gchar *
+kith_registry_get_claimed_owner (KithStore *store, const gchar *device_id)
+{
+	g_autofree gchar *owner = NULL;
+	if (!kith_store_get_registration (store, device_id, NULL, &owner, NULL))
+		return NULL;
+	return g_steal_pointer (&owner);
+}
+
 KithRegistry *
-kith_registry_new (KithIdentity *identity)
+kith_registry_new (const KithAgent *agent, const KithRegistryCallbacks *callbacks,
+                   gpointer user_data)
 {
 	KithRegistry *self = g_new0 (KithRegistry, 1);
-	KithConfig *config = kith_identity_get_config (identity);
-	g_autofree gchar *owner = NULL;
+	KithConfig *config = agent->config;
 
-	self->identity = identity;
+	self->agent = agent;
+	self->callbacks = *callbacks;
+	self->user_data = user_data;
 	if (config->registry[0] != '\0' && g_strcmp0 (config->registry, "discover") != 0)
 		self->jid = g_strdup (config->registry);
-	/* a claimed device knows its owner from the last run */
-	if (kith_store_get_registration (kith_identity_get_store (identity),
-	                                 kith_identity_get_id (identity), NULL, &owner, NULL) &&
-	    owner != NULL)
-		kith_identity_set_owner (identity, owner);
 	return self;
 }
 
@@ -154,9 +160,8 @@ static void
 kith_registry_save (KithRegistry *self, const gchar *key, const gchar *owner, const gchar *state)
 {
 	g_autoptr (GError) error = NULL;
-	if (!kith_store_set_registration (kith_identity_get_store (self->identity),
-	                                  kith_registry_device_id (self), key, owner, state,
-	                                  &error))
+	if (!kith_store_set_registration (self->agent->store, kith_registry_device_id (self), key,
+	                                  owner, state, &error))
 		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
 }
 
@@ -171,7 +176,7 @@ kith_registry_valid_owner (const gchar *jid)
 }
 
 static void
-kith_registry_update_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+kith_registry_update_cb (xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithRegistry *self = user_data;
 	xmpp_stanza_t *error =
@@ -187,8 +192,8 @@ kith_registry_update_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer 
 		/* the owner removed the record: no more updates */
 		g_autofree gchar *key = NULL;
 		g_autofree gchar *owner = NULL;
-		kith_store_get_registration (kith_identity_get_store (identity),
-		                             kith_registry_device_id (self), &key, &owner, NULL);
+		kith_store_get_registration (self->agent->store, kith_registry_device_id (self),
+		                             &key, &owner, NULL);
 		kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_REMOVED);
 	}
 }
@@ -198,8 +203,7 @@ kith_registry_update_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer 
 static void
 kith_registry_blank_key (KithRegistry *self)
 {
-	KithIdentity *identity = self->identity;
-	xmpp_stanza_t *iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
+	xmpp_stanza_t *iq = xmpp_iq_new (self->agent->ctx, "set", "kith");
 	xmpp_stanza_t *update;
 	xmpp_stanza_t *tag;
 
@@ -208,8 +212,8 @@ kith_registry_blank_key (KithRegistry *self)
 	tag = kith_stanza_add_element (update, "str", NULL);
 	xmpp_stanza_set_attribute (tag, "name", "KEY");
 	xmpp_stanza_set_attribute (tag, "value", "");
-	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_update_cb,
-	                       self, NULL);
+	kith_iq_client_send (self->agent->iq, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_update_cb,
+	                     self, NULL);
 }
 
 /* claimed: the owner is stored, trusted, pre-approved and asked for friendship */
@@ -218,18 +222,14 @@ kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
 {
 	g_autofree gchar *owner = kith_jid_bare (owner_jid);
 	g_autofree gchar *key = NULL;
-	KithParent *parent = kith_identity_get_parent (self->identity);
 
-	kith_store_get_registration (kith_identity_get_store (self->identity),
-	                             kith_registry_device_id (self), &key, NULL, NULL);
+	kith_store_get_registration (self->agent->store, kith_registry_device_id (self), &key, NULL,
+	                             NULL);
 	kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_CLAIMED);
-	kith_store_set_registry_jid (kith_identity_get_store (self->identity),
-	                             kith_registry_device_id (self), self->jid, NULL);
-	kith_identity_set_owner (self->identity, owner);
-	/* a new trust relationship: what an earlier parent said no longer holds */
-	if (parent != NULL)
-		kith_parent_clear_cache (parent);
-	kith_identity_befriend (self->identity, owner);
+	kith_store_set_registry_jid (self->agent->store, kith_registry_device_id (self), self->jid,
+	                             NULL);
+	/* the device trusts and befriends its owner */
+	self->callbacks.claimed (owner, self->user_data);
 	kith_registry_blank_key (self);
 	g_message ("%s: claimed by %s", kith_registry_device_id (self), owner);
 }
@@ -242,7 +242,7 @@ kith_registry_retry_cb (gpointer user_data)
 	KithRegistry *self = user_data;
 	self->retry_id = 0;
 	/* offline: coming online registers anyway */
-	if (kith_identity_is_online (self->identity))
+	if (kith_agent_is_online (self->agent))
 		kith_registry_online (self);
 	return G_SOURCE_REMOVE;
 }
@@ -266,7 +266,7 @@ kith_registry_schedule_retry (KithRegistry *self, const gchar *why)
 }
 
 static void
-kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+kith_registry_register_cb (xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithRegistry *self = user_data;
 	xmpp_stanza_t *claimed;
@@ -290,8 +290,8 @@ kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointe
 		kith_registry_claimed (self, xmpp_stanza_get_attribute (claimed, "jid"));
 		return;
 	}
-	kith_store_get_registration (kith_identity_get_store (identity),
-	                             kith_registry_device_id (self), &key, NULL, NULL);
+	kith_store_get_registration (self->agent->store, kith_registry_device_id (self), &key, NULL,
+	                             NULL);
 	kith_registry_save (self, key, NULL, KITH_REGISTRY_REGISTERED);
 	g_info ("%s: registered with %s", kith_registry_device_id (self), self->jid);
 }
@@ -299,10 +299,10 @@ kith_registry_register_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointe
 static void
 kith_registry_register (KithRegistry *self)
 {
-	KithIdentity *identity = self->identity;
+	const KithAgent *agent = self->agent;
 	g_autoptr (GError) error = NULL;
-	g_autofree gchar *key = kith_registry_ensure_key (kith_identity_get_store (identity),
-	                                                  kith_registry_device_id (self), &error);
+	g_autofree gchar *key =
+	        kith_registry_ensure_key (agent->store, kith_registry_device_id (self), &error);
 	xmpp_stanza_t *iq, *element;
 	KithTag tags[8];
 	guint n;
@@ -312,31 +312,30 @@ kith_registry_register (KithRegistry *self)
 		return;
 	}
 	/* remembered before the answer: a registry may hold the record even if we never see it */
-	kith_store_set_registry_jid (kith_identity_get_store (identity),
-	                             kith_registry_device_id (self), self->jid, NULL);
-	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
+	kith_store_set_registry_jid (agent->store, kith_registry_device_id (self), self->jid, NULL);
+	iq = xmpp_iq_new (agent->ctx, "set", "kith");
 	xmpp_stanza_set_to (iq, self->jid);
 	element = kith_stanza_add_element (iq, "register", KITH_NS_DISCOVERY);
-	n = kith_registry_tags (kith_identity_get_device (identity), key, tags);
+	n = kith_registry_tags (agent->device, key, tags);
 	for (guint i = 0; i < n; i++) {
 		xmpp_stanza_t *tag =
 		        kith_stanza_add_element (element, tags[i].numeric ? "num" : "str", NULL);
 		xmpp_stanza_set_attribute (tag, "name", tags[i].name);
 		xmpp_stanza_set_attribute (tag, "value", tags[i].value);
 	}
-	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_register_cb,
-	                       self, NULL);
+	kith_iq_client_send (agent->iq, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_register_cb,
+	                     self, NULL);
 }
 
 static void
-kith_registry_discovered_cb (KithIdentity *identity, const gchar *jid, gpointer user_data)
+kith_registry_discovered_cb (const gchar *jid, gpointer user_data)
 {
 	KithRegistry *self = user_data;
 
 	self->discovering = FALSE;
 	if (jid == NULL) {
 		g_info ("%s: no thing registry on %s", kith_registry_device_id (self),
-		        kith_identity_get_config (identity)->domain);
+		        self->agent->config->domain);
 		return;
 	}
 	self->jid = g_strdup (jid);
@@ -345,7 +344,7 @@ kith_registry_discovered_cb (KithIdentity *identity, const gchar *jid, gpointer 
 }
 
 static void
-kith_registry_unregister_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpointer user_data)
+kith_registry_unregister_cb (xmpp_stanza_t *reply, gpointer user_data)
 {
 	KithRegistry *self = user_data;
 
@@ -354,8 +353,7 @@ kith_registry_unregister_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpoin
 		           kith_registry_device_id (self));
 		return;
 	}
-	kith_store_set_registry_jid (kith_identity_get_store (identity),
-	                             kith_registry_device_id (self), NULL, NULL);
+	kith_store_set_registry_jid (self->agent->store, kith_registry_device_id (self), NULL, NULL);
 	g_message ("%s: unregistered from the thing registry", kith_registry_device_id (self));
 }
 
@@ -363,20 +361,19 @@ kith_registry_unregister_cb (KithIdentity *identity, xmpp_stanza_t *reply, gpoin
 static gboolean
 kith_registry_withdraw (KithRegistry *self)
 {
-	KithIdentity *identity = self->identity;
-	g_autofree gchar *old = kith_store_get_registry_jid (kith_identity_get_store (identity),
-	                                                     kith_registry_device_id (self));
-	KithConfig *config = kith_identity_get_config (identity);
+	const KithAgent *agent = self->agent;
+	g_autofree gchar *old = kith_store_get_registry_jid (agent->store, kith_registry_device_id (self));
+	KithConfig *config = agent->config;
 	xmpp_stanza_t *iq;
 
 	if (old == NULL || old[0] == '\0' || g_strcmp0 (old, config->registry) == 0 ||
 	    g_strcmp0 (config->registry, "discover") == 0)
 		return FALSE;
-	iq = xmpp_iq_new (kith_identity_get_ctx (identity), "set", "kith");
+	iq = xmpp_iq_new (agent->ctx, "set", "kith");
 	xmpp_stanza_set_to (iq, old);
 	kith_stanza_add_element (iq, "unregister", KITH_NS_DISCOVERY);
-	kith_identity_send_iq (identity, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_unregister_cb,
-	                       self, NULL);
+	kith_iq_client_send (agent->iq, iq, KITH_REGISTRY_TIMEOUT_MS, kith_registry_unregister_cb,
+	                     self, NULL);
 	return TRUE;
 }
 
@@ -387,19 +384,19 @@ kith_registry_online (KithRegistry *self)
 
 	g_clear_handle_id (&self->retry_id, g_source_remove);
 	if (kith_registry_withdraw (self) && self->jid == NULL &&
-	    kith_identity_get_config (self->identity)->registry[0] == '\0')
+	    self->agent->config->registry[0] == '\0')
 		return;
 	if (self->jid == NULL) {
 		if (!self->discovering) {
 			self->discovering = TRUE;
-			kith_discover_service (self->identity, KITH_NS_DISCOVERY,
+			kith_discover_service (self->agent, KITH_NS_DISCOVERY,
 			                       kith_registry_discovered_cb, self);
 		}
 		return;
 	}
 	/* a claimed device does not register again until it is disowned */
-	if (kith_store_get_registration (kith_identity_get_store (self->identity),
-	                                 kith_registry_device_id (self), NULL, NULL, &state) &&
+	if (kith_store_get_registration (self->agent->store, kith_registry_device_id (self), NULL,
+	                                 NULL, &state) &&
 	    (g_strcmp0 (state, KITH_REGISTRY_CLAIMED) == 0 ||
 	     g_strcmp0 (state, KITH_REGISTRY_REMOVED) == 0))
 		return;
@@ -409,20 +406,15 @@ kith_registry_online (KithRegistry *self)
 static void
 kith_registry_disowned (KithRegistry *self)
 {
-	KithStore *store = kith_identity_get_store (self->identity);
-	g_autofree gchar *owner = g_strdup (kith_identity_get_owner (self->identity));
-	KithParent *parent = kith_identity_get_parent (self->identity);
+	KithStore *store = self->agent->store;
+	g_autofree gchar *owner = g_strdup (kith_agent_get_owner (self->agent));
 	g_autofree gchar *key = NULL;
 	g_autoptr (GError) error = NULL;
 
 	g_message ("%s: disowned by %s", kith_registry_device_id (self),
 	           owner != NULL ? owner : "its owner");
-	if (owner != NULL &&
-	    g_strcmp0 (owner, kith_identity_get_config (self->identity)->owner) != 0)
-		kith_identity_unfriend (self->identity, owner);
-	kith_identity_set_owner (self->identity, NULL);
-	if (parent != NULL)
-		kith_parent_clear_cache (parent);
+	/* the device forgets its owner (and ends the friendship it came with) */
+	self->callbacks.disowned (owner, self->user_data);
 	/* a new KEY: whoever saw the old commissioning code cannot claim the device again */
 	if (!kith_store_clear_registration (store, kith_registry_device_id (self), &error)) {
 		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
@@ -440,7 +432,7 @@ gboolean
 kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 {
 	xmpp_stanza_t *element = xmpp_stanza_get_child_by_ns (stanza, KITH_NS_DISCOVERY);
-	xmpp_ctx_t *ctx = kith_identity_get_ctx (self->identity);
+	xmpp_ctx_t *ctx = self->agent->ctx;
 	g_autofree gchar *from = kith_jid_bare (xmpp_stanza_get_from (stanza));
 	const char *name;
 
@@ -462,23 +454,22 @@ kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 	    g_strcmp0 (name, "removed") != 0)
 		return FALSE;
 	if (self->jid == NULL || g_strcmp0 (from, self->jid) != 0) {
-		kith_identity_send (self->identity,
-		                    kith_stanza_error (ctx, stanza, "cancel", "forbidden",
-		                                       "only the thing registry may do this",
-		                                       NULL));
+		kith_agent_send (self->agent,
+		                 kith_stanza_error (ctx, stanza, "cancel", "forbidden",
+		                                    "only the thing registry may do this", NULL));
 		return TRUE;
 	}
 	if (g_strcmp0 (name, "claimed") == 0 &&
 	    !kith_registry_valid_owner (xmpp_stanza_get_attribute (element, "jid"))) {
 		g_message ("%s: a claim from %s names no valid owner JID; refused",
 		           kith_registry_device_id (self), from);
-		kith_identity_send (self->identity,
-		                    kith_stanza_error (ctx, stanza, "modify", "bad-request",
-		                                       "the claim names no valid owner JID", NULL));
+		kith_agent_send (self->agent,
+		                 kith_stanza_error (ctx, stanza, "modify", "bad-request",
+		                                    "the claim names no valid owner JID", NULL));
 		return TRUE;
 	}
 	/* acknowledge first: a registry waits for it before it changes its record */
-	kith_identity_send (self->identity, kith_stanza_iq_result (ctx, stanza));
+	kith_agent_send (self->agent, kith_stanza_iq_result (ctx, stanza));
 	if (g_strcmp0 (name, "claimed") == 0) {
 		kith_registry_claimed (self, xmpp_stanza_get_attribute (element, "jid"));
 	} else if (g_strcmp0 (name, "disowned") == 0) {
@@ -486,8 +477,8 @@ kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 	} else {
 		g_autofree gchar *key = NULL;
 		g_autofree gchar *owner = NULL;
-		kith_store_get_registration (kith_identity_get_store (self->identity),
-		                             kith_registry_device_id (self), &key, &owner, NULL);
+		kith_store_get_registration (self->agent->store, kith_registry_device_id (self),
+		                             &key, &owner, NULL);
 		kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_REMOVED);
 		g_message ("%s: removed from the thing registry by its owner",
 		           kith_registry_device_id (self));

@@ -4,8 +4,8 @@
 #include <glib.h>
 #include <strophe.h>
 
+#include "agent.h"
 #include "device.h"
-#include "identity.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -16,9 +16,22 @@ G_BEGIN_DECLS
  * the owner is then befriended and trusted; disowned, it gets a new KEY and registers again.
  */
 
+typedef struct _KithRegistry KithRegistry;
+
+/* what the registry tells the device */
+typedef struct {
+	/* claimed by owner (a bare JID): the device trusts and befriends it */
+	void (*claimed) (const gchar *owner, gpointer user_data);
+	/* disowned by owner (may be NULL): the device forgets it */
+	void (*disowned) (const gchar *owner, gpointer user_data);
+} KithRegistryCallbacks;
+
 /* TRUE if the device takes part in a registry: configured, or registered with one before */
-gboolean kith_registry_wanted (KithIdentity *identity);
-KithRegistry *kith_registry_new (KithIdentity *identity);
+gboolean kith_registry_wanted (KithConfig *config, KithStore *store, const gchar *device_id);
+/* the owner who claimed the device in an earlier run, or NULL */
+gchar *kith_registry_get_claimed_owner (KithStore *store, const gchar *device_id);
+KithRegistry *kith_registry_new (const KithAgent *agent, const KithRegistryCallbacks *callbacks,
+                                 gpointer user_data);
 void kith_registry_free (KithRegistry *self);
 void kith_registry_online (KithRegistry *self);
 /* claimed / disowned / removed pushes; TRUE if the stanza was for the registry logic */

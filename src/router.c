@@ -6,23 +6,32 @@
 #include <string.h>
 
 #include "iot/stanza.h"
+#include "transport-component.h"
 
 /* the ramp: each step brings devices online until they have said a step's worth of stanzas
  * (PresenceRate per second), at most this many; devices that say nothing cost nothing */
 #define KITH_ROUTER_RAMP_MS 10
 #define KITH_ROUTER_RAMP_MAX 1000
 
+/* one device on the stream */
+typedef struct {
+	gchar *id;
+	KithDevice *device;       /* for its name in disco#items */
+	KithTransport *transport; /* a reference; the identity holds another */
+} KithRouterEntry;
+
 struct _KithRouter {
 	KithConfig *config;
 	KithStore *store;
 	KithComponent *component;
-	GHashTable *identities; /* device id -> KithIdentity (not owned) */
-	GPtrArray *order;       /* KithIdentity in configuration order */
+	GHashTable *entries; /* device id -> KithRouterEntry (not owned) */
+	GPtrArray *order;    /* KithRouterEntry (owned) in the order the devices came */
 	guint ramp_next;        /* the next identity to bring online */
 	guint ramp_id;
 	gint64 ramp_started;
 	gboolean ramp_logged;
 	guint roster_entries; /* loaded from the store at start */
+	gboolean started;
 	GSourceFunc stop_done;
 	gpointer stop_data;
 };
@@ -60,7 +69,9 @@ kith_router_ramp_cb (gpointer user_data)
 	while (self->ramp_next < self->order->len && count++ < KITH_ROUTER_RAMP_MAX &&
 	       kith_router_said (self) - said < budget &&
 	       kith_component_get_paced_length (self->component) < self->config->presence_rate)
-		kith_identity_component_online (g_ptr_array_index (self->order, self->ramp_next++));
+		kith_component_transport_announce (
+		        ((KithRouterEntry *)g_ptr_array_index (self->order, self->ramp_next++))
+		                ->transport);
 	if (self->ramp_next < self->order->len ||
 	    kith_component_get_paced_length (self->component) > 0)
 		return G_SOURCE_CONTINUE;
@@ -93,7 +104,8 @@ kith_router_offline_cb (KithComponent *component, gpointer user_data)
 
 	g_clear_handle_id (&self->ramp_id, g_source_remove);
 	for (guint i = 0; i < self->order->len; i++)
-		kith_identity_component_offline (g_ptr_array_index (self->order, i));
+		kith_component_transport_went_offline (
+		        ((KithRouterEntry *)g_ptr_array_index (self->order, i))->transport);
 }
 
 static void
@@ -118,14 +130,13 @@ kith_router_domain_disco_items (KithRouter *self, xmpp_stanza_t *iq)
 	g_autofree gchar *asker = kith_jid_bare (xmpp_stanza_get_from (iq));
 
 	for (guint i = 0; i < self->order->len; i++) {
-		KithIdentity *identity = g_ptr_array_index (self->order, i);
+		KithRouterEntry *entry = g_ptr_array_index (self->order, i);
 		xmpp_stanza_t *item;
-		if (!kith_identity_is_friend (identity, asker))
+		if (!kith_transport_is_friend (entry->transport, asker))
 			continue;
 		item = kith_stanza_add_element (query, "item", NULL);
-		xmpp_stanza_set_attribute (item, "jid", kith_identity_get_bare_jid (identity));
-		xmpp_stanza_set_attribute (
-		        item, "name", kith_device_get_label (kith_identity_get_device (identity)));
+		xmpp_stanza_set_attribute (item, "jid", entry->transport->bare_jid);
+		xmpp_stanza_set_attribute (item, "name", kith_device_get_label (entry->device));
 	}
 	kith_router_send (self, reply);
 }
@@ -209,7 +220,7 @@ kith_router_receive (KithRouter *self, xmpp_stanza_t *stanza)
 	const char *at, *slash, *domain;
 	g_autofree gchar *node = NULL;
 	g_autofree gchar *host = NULL;
-	KithIdentity *identity;
+	KithRouterEntry *entry;
 
 	if (to == NULL || xmpp_stanza_get_from (stanza) == NULL)
 		return;
@@ -226,8 +237,8 @@ kith_router_receive (KithRouter *self, xmpp_stanza_t *stanza)
 		return;
 	}
 	node = g_utf8_strdown (to, at - to);
-	identity = g_hash_table_lookup (self->identities, node);
-	if (identity == NULL) {
+	entry = g_hash_table_lookup (self->entries, node);
+	if (entry == NULL) {
 		kith_router_no_such_device (self, stanza);
 		return;
 	}
@@ -237,7 +248,7 @@ kith_router_receive (KithRouter *self, xmpp_stanza_t *stanza)
 		kith_router_no_such_device (self, stanza);
 		return;
 	}
-	kith_identity_component_stanza (identity, stanza);
+	kith_component_transport_receive (entry->transport, stanza);
 }
 
 static const KithComponentCallbacks kith_router_callbacks = {
@@ -247,6 +258,16 @@ static const KithComponentCallbacks kith_router_callbacks = {
 	.stopped = kith_router_stopped_cb,
 };
 
+static void
+kith_router_entry_free (gpointer data)
+{
+	KithRouterEntry *entry = data;
+	kith_transport_unref (entry->transport);
+	g_object_unref (entry->device);
+	g_free (entry->id);
+	g_free (entry);
+}
+
 KithRouter *
 kith_router_new (KithConfig *config, KithStore *store)
 {
@@ -255,8 +276,8 @@ kith_router_new (KithConfig *config, KithStore *store)
 	self->config = config;
 	self->store = store;
 	self->component = kith_component_new (config, &kith_router_callbacks, self);
-	self->identities = g_hash_table_new (g_str_hash, g_str_equal);
-	self->order = g_ptr_array_new ();
+	self->entries = g_hash_table_new (g_str_hash, g_str_equal);
+	self->order = g_ptr_array_new_with_free_func (kith_router_entry_free);
 	return self;
 }
 
@@ -266,9 +287,9 @@ kith_router_free (KithRouter *self)
 	if (self == NULL)
 		return;
 	g_clear_handle_id (&self->ramp_id, g_source_remove);
-	kith_component_free (self->component);
-	g_hash_table_unref (self->identities);
+	g_hash_table_unref (self->entries);
 	g_ptr_array_unref (self->order);
+	kith_component_free (self->component);
 	g_free (self);
 }
 
@@ -278,32 +299,78 @@ kith_router_get_component (KithRouter *self)
 	return self->component;
 }
 
-void
-kith_router_add (KithRouter *self, KithIdentity *identity)
-{
-	g_hash_table_insert (self->identities, (gpointer)kith_identity_get_id (identity), identity);
-	g_ptr_array_add (self->order, identity);
-}
-
 static void
 kith_router_load_roster_cb (const gchar *device_id, const gchar *jid, guint state,
                             gpointer user_data)
 {
 	KithRouter *self = user_data;
-	KithIdentity *identity = g_hash_table_lookup (self->identities, device_id);
+	KithRouterEntry *entry = g_hash_table_lookup (self->entries, device_id);
 
-	if (identity != NULL) {
-		kith_identity_load_roster (identity, jid, state);
+	if (entry != NULL) {
+		kith_component_transport_load (entry->transport, jid, state);
 		self->roster_entries++;
+	}
+}
+
+KithTransport *
+kith_router_add_device (KithRouter *self, KithDevice *device)
+{
+	KithRouterEntry *entry = g_new0 (KithRouterEntry, 1);
+	g_autofree gchar *bare = NULL;
+	g_autofree gchar *full = NULL;
+
+	entry->id = g_strdup (kith_device_get_id (device));
+	entry->device = g_object_ref (device);
+	bare = g_strdup_printf ("%s@%s", entry->id, self->config->component_domain);
+	full = g_strdup_printf ("%s/%s", bare, self->config->resource);
+	entry->transport =
+	        kith_component_transport_new (self->component, self->store, entry->id, bare, full);
+	g_hash_table_insert (self->entries, entry->id, entry);
+	g_ptr_array_add (self->order, entry);
+	/* a device that comes while the stream runs: its roster now, and its turn at once */
+	if (self->started) {
+		kith_store_foreach_roster (self->store, entry->id, kith_router_load_roster_cb, self);
+		if (kith_component_is_online (self->component) && self->ramp_id == 0) {
+			self->ramp_next = self->order->len;
+			kith_component_transport_announce (entry->transport);
+		}
+	}
+	return kith_transport_ref (entry->transport);
+}
+
+void
+kith_router_remove_device (KithRouter *self, const gchar *id)
+{
+	KithRouterEntry *entry = g_hash_table_lookup (self->entries, id);
+	guint index;
+
+	if (entry == NULL)
+		return;
+	g_hash_table_remove (self->entries, id);
+	if (g_ptr_array_find (self->order, entry, &index)) {
+		if (index < self->ramp_next)
+			self->ramp_next--;
+		g_ptr_array_remove_index (self->order, index);
+	}
+}
+
+void
+kith_router_set_device (KithRouter *self, KithDevice *device)
+{
+	KithRouterEntry *entry = g_hash_table_lookup (self->entries, kith_device_get_id (device));
+	if (entry != NULL && entry->device != device) {
+		g_object_unref (entry->device);
+		entry->device = g_object_ref (device);
 	}
 }
 
 void
 kith_router_start (KithRouter *self)
 {
-	kith_store_foreach_roster (self->store, kith_router_load_roster_cb, self);
+	kith_store_foreach_roster (self->store, NULL, kith_router_load_roster_cb, self);
 	g_message ("component %s: %u devices, %u roster entries", self->config->component_domain,
 	           self->order->len, self->roster_entries);
+	self->started = TRUE;
 	kith_component_start (self->component);
 }
 

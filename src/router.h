@@ -4,8 +4,9 @@
 #include <glib.h>
 
 #include "config.h"
-#include "identity.h"
+#include "device.h"
 #include "store.h"
+#include "transport.h"
 #include "xmpp/component.h"
 
 G_BEGIN_DECLS
@@ -21,8 +22,12 @@ typedef struct _KithRouter KithRouter;
 KithRouter *kith_router_new (KithConfig *config, KithStore *store);
 void kith_router_free (KithRouter *self);
 KithComponent *kith_router_get_component (KithRouter *self);
-/* the identity must use the router's component; it is not owned */
-void kith_router_add (KithRouter *self, KithIdentity *identity);
+/* a device on the stream: returns its transport (a new reference; the router keeps one until
+ * kith_router_remove_device) */
+KithTransport *kith_router_add_device (KithRouter *self, KithDevice *device);
+void kith_router_remove_device (KithRouter *self, const gchar *id);
+/* the device's object was replaced by one with the same id (a reload) */
+void kith_router_set_device (KithRouter *self, KithDevice *device);
 /* loads the devices' rosters and connects */
 void kith_router_start (KithRouter *self);
 /* hands a stanza received on the component's stream to its device (or answers it) */

@@ -442,16 +442,23 @@ kith_store_set_roster (KithStore *store, const gchar *device_id, const gchar *ji
 }
 
 void
-kith_store_foreach_roster (KithStore *store, KithStoreRosterFunc func, gpointer user_data)
+kith_store_foreach_roster (KithStore *store, const gchar *device_id, KithStoreRosterFunc func,
+                           gpointer user_data)
 {
 	g_autoptr (GError) error = NULL;
 	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
-	        store, "SELECT device_id, jid, state FROM roster ORDER BY device_id, jid", &error);
+	        store,
+	        device_id != NULL
+	                ? "SELECT device_id, jid, state FROM roster WHERE device_id = ?1 ORDER BY jid"
+	                : "SELECT device_id, jid, state FROM roster ORDER BY device_id, jid",
+	        &error);
 
 	if (stmt == NULL) {
 		g_warning ("%s", error->message);
 		return;
 	}
+	if (device_id != NULL)
+		sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step (stmt) == SQLITE_ROW)
 		func ((const gchar *)sqlite3_column_text (stmt, 0),
 		      (const gchar *)sqlite3_column_text (stmt, 1),

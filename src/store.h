@@ -64,8 +64,9 @@ gboolean kith_store_set_roster (KithStore *store, const gchar *device_id, const 
                                 guint state, GError **error);
 typedef void (*KithStoreRosterFunc) (const gchar *device_id, const gchar *jid, guint state,
                                      gpointer user_data);
-/* every roster entry of every device, ordered by device */
-void kith_store_foreach_roster (KithStore *store, KithStoreRosterFunc func, gpointer user_data);
+/* every roster entry of one device (device_id), or of every device (NULL), ordered by device */
+void kith_store_foreach_roster (KithStore *store, const gchar *device_id, KithStoreRosterFunc func,
+                                gpointer user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithStore, kith_store_free)
 

@@ -52,12 +52,11 @@ component_world_init (ComponentWorld *world)
 	world->identities = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_identity_free);
 	devices = kith_driver_get_devices (world->driver);
 	for (guint i = 0; i < devices->len; i++) {
-		KithIdentity *identity =
-		        kith_identity_new (world->config, world->store, world->policy, NULL,
-		                           kith_router_get_component (world->router),
-		                           g_ptr_array_index (devices, i), NULL, NULL);
+		KithDevice *device = g_ptr_array_index (devices, i);
+		KithIdentity *identity = kith_identity_new (
+		        world->config, world->store, world->policy,
+		        kith_router_add_device (world->router, device), device, NULL, NULL);
 		g_ptr_array_add (world->identities, identity);
-		kith_router_add (world->router, identity);
 	}
 }
 

@@ -24,7 +24,7 @@ stored_state (ComponentWorld *world, const gchar *device, const gchar *jid)
 	g_autoptr (GHashTable) rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree gchar *key = g_strdup_printf ("%s %s", device, jid);
 
-	kith_store_foreach_roster (world->store, collect_roster, rows);
+	kith_store_foreach_roster (world->store, NULL, collect_roster, rows);
 	return GPOINTER_TO_UINT (g_hash_table_lookup (rows, key));
 }
 

@@ -117,7 +117,7 @@ test_roster (void)
 	kith_store_free (store);
 	store = kith_store_open (dir, &error);
 	g_assert_no_error (error);
-	kith_store_foreach_roster (store, collect_roster, seen);
+	kith_store_foreach_roster (store, NULL, collect_roster, seen);
 	g_assert_cmpstr (seen->str, ==, "dev-1 a@x 2;dev-2 b@x 3;");
 	kith_store_free (store);
 }
