@@ -218,8 +218,8 @@ kith_daemon_start (KithDaemon *self, GError **error)
 			                                             self->store,
 			                                             kith_device_get_id (device));
 			KithIdentity *identity =
-			        kith_identity_new (self->config, self->store, self->policy, transport,
-			                           device, kith_daemon_online_cb, self);
+			        kith_identity_new (self->config, self->store, self->policy,
+			                           transport, device, kith_daemon_online_cb, self);
 			g_ptr_array_add (self->identities, identity);
 			kith_identity_start (identity);
 		}

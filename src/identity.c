@@ -42,8 +42,8 @@ struct _KithIdentity {
 	KithAgent agent; /* what the parent, the registry and discovery see of the device */
 	KithIqClient *iq;
 	KithProtocol protocol;
-	GHashTable *operations; /* KithOperation in flight (owned) */
-	GHashTable *reads;      /* requester "\x1f" seqnr -> KithOperation (an index) */
+	GHashTable *operations;     /* KithOperation in flight (owned) */
+	GHashTable *reads;          /* requester "\x1f" seqnr -> KithOperation (an index) */
 	gchar *owner;               /* the Owner of the config, or the one who claimed the device */
 	GPtrArray *owner_resources; /* the owner's full JIDs while online */
 	KithParent *parent;
@@ -96,11 +96,10 @@ kith_identity_full_rights_cb (const gchar *bare_jid, gpointer user_data)
 static gchar *
 kith_identity_silent_text (KithIdentity *self)
 {
-	g_autoptr (GDateTime) since =
-	        g_date_time_new_from_unix_utc (kith_device_get_silent_since (self->device) /
-	                                       G_USEC_PER_SEC);
-	g_autofree gchar *when = since != NULL ? g_date_time_format (since, "%Y-%m-%d %H:%M")
-	                                       : g_strdup ("?");
+	g_autoptr (GDateTime) since = g_date_time_new_from_unix_utc (
+	        kith_device_get_silent_since (self->device) / G_USEC_PER_SEC);
+	g_autofree gchar *when =
+	        since != NULL ? g_date_time_format (since, "%Y-%m-%d %H:%M") : g_strdup ("?");
 	return g_strdup_printf ("not answering since %s UTC", when);
 }
 
@@ -110,8 +109,8 @@ kith_identity_silent_error (KithIdentity *self)
 	g_autofree gchar *text = kith_identity_silent_text (self);
 	const gchar *reason = kith_device_get_silent_reason (self->device);
 	return g_error_new (KITH_ERROR, KITH_ERROR_NOT_ANSWERING, "%s is %s%s%s",
-	                    kith_device_get_id (self->device), text,
-	                    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	                    kith_device_get_id (self->device), text, reason != NULL ? ": " : "",
+	                    reason != NULL ? reason : "");
 }
 
 /* what friends see: the readings they all may read, or "xa" with since when the device does

@@ -74,8 +74,8 @@ kith_iq_client_free (KithIqClient *self)
 }
 
 void
-kith_iq_client_send (KithIqClient *self, xmpp_stanza_t *iq, guint timeout_ms,
-                     KithIqResultFunc done, gpointer user_data, GDestroyNotify destroy)
+kith_iq_client_send (KithIqClient *self, xmpp_stanza_t *iq, guint timeout_ms, KithIqResultFunc done,
+                     gpointer user_data, GDestroyNotify destroy)
 {
 	KithPendingIq *pending = g_new0 (KithPendingIq, 1);
 

@@ -110,8 +110,8 @@ void
 kith_parent_clear_cache (KithParent *self)
 {
 	g_autoptr (GError) error = NULL;
-	if (!kith_store_cache_clear (self->agent->store,
-	                             kith_parent_device_id (self), NULL, &error))
+	if (!kith_store_cache_clear (self->agent->store, kith_parent_device_id (self), NULL,
+	                             &error))
 		g_warning ("%s: %s", kith_parent_device_id (self), error->message);
 	if (self->callbacks.cleared != NULL)
 		self->callbacks.cleared (self->user_data);
@@ -227,9 +227,8 @@ kith_parent_answer_cb (xmpp_stanza_t *reply, gpointer user_data)
 	/* it answers again: whatever still waits may be asked now */
 	self->retry_s = KITH_PARENT_RETRY_FIRST_S;
 	text = kith_stanza_to_string (answer);
-	if (!kith_store_cache_put (self->agent->store,
-	                           kith_parent_device_id (self), question->question, question->jid,
-	                           text, &error))
+	if (!kith_store_cache_put (self->agent->store, kith_parent_device_id (self),
+	                           question->question, question->jid, text, &error))
 		g_warning ("%s: %s", kith_parent_device_id (self), error->message);
 	kith_parent_deliver (question, answer);
 	if (g_hash_table_size (self->waiting) > 0)
@@ -241,8 +240,8 @@ static void
 kith_parent_ask (KithParent *self, KithQuestion *question, xmpp_stanza_t *element)
 {
 	const KithAgent *agent = self->agent;
-	g_autofree gchar *cached =
-	        kith_store_cache_get (agent->store, kith_parent_device_id (self), question->question);
+	g_autofree gchar *cached = kith_store_cache_get (agent->store, kith_parent_device_id (self),
+	                                                 question->question);
 	const gchar *address = kith_parent_address (self);
 	xmpp_stanza_t *iq;
 
@@ -293,8 +292,7 @@ kith_parent_is_friend (KithParent *self, const gchar *jid)
 	g_autofree gchar *cached = NULL;
 
 	g_string_append (key, jid);
-	cached = kith_store_cache_get (self->agent->store,
-	                               kith_parent_device_id (self), key->str);
+	cached = kith_store_cache_get (self->agent->store, kith_parent_device_id (self), key->str);
 	if (cached != NULL) {
 		xmpp_stanza_t *answer = xmpp_stanza_new_from_string (self->agent->ctx, cached);
 		gboolean allowed = kith_parent_answer_allows (answer);
@@ -502,17 +500,17 @@ kith_parent_recommendation (KithParent *self, xmpp_stanza_t *element)
 		g_message ("%s: the provisioning server recommends %s as a friend",
 		           kith_parent_device_id (self), jid);
 		/* its later subscription is accepted without asking again */
-		if (!kith_store_cache_put (self->agent->store, kith_parent_device_id (self), key, jid,
-		                           "<isFriendResponse xmlns='" KITH_NS_PROVISIONING
-		                           "' result='true'/>",
-		                           &error))
+		if (!kith_store_cache_put (
+		            self->agent->store, kith_parent_device_id (self), key, jid,
+		            "<isFriendResponse xmlns='" KITH_NS_PROVISIONING "' result='true'/>",
+		            &error))
 			g_warning ("%s: %s", kith_parent_device_id (self), error->message);
 		self->callbacks.befriend (jid, self->user_data);
 	} else if (g_ascii_strcasecmp (name, "unfriend") == 0) {
 		g_message ("%s: the provisioning server ends the friendship with %s",
 		           kith_parent_device_id (self), jid);
-		if (!kith_store_cache_clear (self->agent->store,
-		                             kith_parent_device_id (self), jid, &error))
+		if (!kith_store_cache_clear (self->agent->store, kith_parent_device_id (self), jid,
+		                             &error))
 			g_warning ("%s: %s", kith_parent_device_id (self), error->message);
 		self->callbacks.unfriend (jid, self->user_data);
 	}
@@ -547,7 +545,8 @@ kith_parent_handle_stanza (KithParent *self, xmpp_stanza_t *stanza)
 	if (!trusted) {
 		kith_agent_send (self->agent,
 		                 kith_stanza_error (self->agent->ctx, stanza, "cancel", "forbidden",
-		                                    "only the provisioning server may do this", NULL));
+		                                    "only the provisioning server may do this",
+		                                    NULL));
 		return TRUE;
 	}
 	kith_parent_clear_cache (self);

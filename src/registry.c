@@ -353,7 +353,8 @@ kith_registry_unregister_cb (xmpp_stanza_t *reply, gpointer user_data)
 		           kith_registry_device_id (self));
 		return;
 	}
-	kith_store_set_registry_jid (self->agent->store, kith_registry_device_id (self), NULL, NULL);
+	kith_store_set_registry_jid (self->agent->store, kith_registry_device_id (self), NULL,
+	                             NULL);
 	g_message ("%s: unregistered from the thing registry", kith_registry_device_id (self));
 }
 
@@ -362,7 +363,8 @@ static gboolean
 kith_registry_withdraw (KithRegistry *self)
 {
 	const KithAgent *agent = self->agent;
-	g_autofree gchar *old = kith_store_get_registry_jid (agent->store, kith_registry_device_id (self));
+	g_autofree gchar *old =
+	        kith_store_get_registry_jid (agent->store, kith_registry_device_id (self));
 	KithConfig *config = agent->config;
 	xmpp_stanza_t *iq;
 

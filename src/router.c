@@ -26,7 +26,7 @@ struct _KithRouter {
 	KithComponent *component;
 	GHashTable *entries; /* device id -> KithRouterEntry (not owned) */
 	GPtrArray *order;    /* KithRouterEntry (owned) in the order the devices came */
-	guint ramp_next;        /* the next identity to bring online */
+	guint ramp_next;     /* the next identity to bring online */
 	guint ramp_id;
 	gint64 ramp_started;
 	gboolean ramp_logged;
@@ -329,7 +329,8 @@ kith_router_add_device (KithRouter *self, KithDevice *device)
 	g_ptr_array_add (self->order, entry);
 	/* a device that comes while the stream runs: its roster now, and its turn at once */
 	if (self->started) {
-		kith_store_foreach_roster (self->store, entry->id, kith_router_load_roster_cb, self);
+		kith_store_foreach_roster (self->store, entry->id, kith_router_load_roster_cb,
+		                           self);
 		if (kith_component_is_online (self->component) && self->ramp_id == 0) {
 			self->ramp_next = self->order->len;
 			kith_component_transport_announce (entry->transport);

@@ -52,7 +52,8 @@ kith_status_line_new (KithDevice *device, KithParent *parent, KithTransport *tra
 	self->transport = transport;
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
-	self->rights = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, kith_status_right_free);
+	self->rights =
+	        g_hash_table_new_full (g_str_hash, g_str_equal, NULL, kith_status_right_free);
 	self->asking = g_hash_table_new (g_str_hash, g_str_equal);
 	self->retry_s = KITH_STATUS_RETRY_FIRST_S;
 	return self;
@@ -195,7 +196,8 @@ kith_status_line_ask (KithStatusLine *self)
 		KithStatusRight *asked;
 		g_autoptr (KithRequest) request = NULL;
 
-		if (right == NULL || right->known || g_hash_table_contains (self->asking, right->jid))
+		if (right == NULL || right->known ||
+		    g_hash_table_contains (self->asking, right->jid))
 			continue;
 		asked = g_new0 (KithStatusRight, 1);
 		asked->line = self;

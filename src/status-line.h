@@ -32,8 +32,7 @@ typedef struct {
 /* parent: NULL without a parent (everything shows); the roster is the transport's */
 KithStatusLine *kith_status_line_new (KithDevice *device, KithParent *parent,
                                       KithTransport *transport,
-                                      const KithStatusLineCallbacks *callbacks,
-                                      gpointer user_data);
+                                      const KithStatusLineCallbacks *callbacks, gpointer user_data);
 void kith_status_line_free (KithStatusLine *self);
 /* the status fields the presence may show: NULL for all, else a list (free it) */
 GPtrArray *kith_status_line_fields (KithStatusLine *self);

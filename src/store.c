@@ -449,7 +449,8 @@ kith_store_foreach_roster (KithStore *store, const gchar *device_id, KithStoreRo
 	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
 	        store,
 	        device_id != NULL
-	                ? "SELECT device_id, jid, state FROM roster WHERE device_id = ?1 ORDER BY jid"
+	                ? "SELECT device_id, jid, state FROM roster WHERE device_id = ?1 ORDER BY "
+	                  "jid"
 	                : "SELECT device_id, jid, state FROM roster ORDER BY device_id, jid",
 	        &error);
 

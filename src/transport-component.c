@@ -17,8 +17,8 @@ typedef struct {
 	KithComponent *component;
 	KithStore *store;
 	gchar *device_id;
-	gboolean announced;       /* online on the component's stream */
-	xmpp_stanza_t *presence;  /* the device's last broadcast presence (what probes get) */
+	gboolean announced;      /* online on the component's stream */
+	xmpp_stanza_t *presence; /* the device's last broadcast presence (what probes get) */
 } KithComponentTransport;
 
 static void
@@ -214,8 +214,8 @@ kith_component_transport_receive (KithTransport *transport, xmpp_stanza_t *stanz
 			kith_ct_set_state (self, jid, state);
 			kith_ct_actions (self, actions, jid, jid);
 			if ((actions & KITH_SUB_DELIVER) == 0) {
-				g_info ("%s: %s from %s in state %s: handled", self->device_id, type,
-				        jid, kith_subscription_describe (was));
+				g_info ("%s: %s from %s in state %s: handled", self->device_id,
+				        type, jid, kith_subscription_describe (was));
 				return;
 			}
 		} else if (g_strcmp0 (type, "probe") == 0) {
@@ -265,9 +265,9 @@ kith_component_transport_announce (KithTransport *transport)
 	}
 	/* as a server redelivers friend requests at login, the undecided ones go to the device */
 	for (guint i = 0; i < waiting->len; i++) {
-		xmpp_stanza_t *subscribe = kith_stanza_presence (
-		        transport->ctx, "subscribe", g_ptr_array_index (waiting, i),
-		        transport->bare_jid);
+		xmpp_stanza_t *subscribe =
+		        kith_stanza_presence (transport->ctx, "subscribe",
+		                              g_ptr_array_index (waiting, i), transport->bare_jid);
 		kith_ct_deliver (self, subscribe);
 		xmpp_stanza_release (subscribe);
 	}
@@ -362,9 +362,8 @@ static const KithTransportFuncs kith_ct_funcs = {
 };
 
 KithTransport *
-kith_component_transport_new (KithComponent *component, KithStore *store,
-                              const gchar *device_id, const gchar *bare_jid,
-                              const gchar *full_jid)
+kith_component_transport_new (KithComponent *component, KithStore *store, const gchar *device_id,
+                              const gchar *bare_jid, const gchar *full_jid)
 {
 	KithComponentTransport *self = g_new0 (KithComponentTransport, 1);
 

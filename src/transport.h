@@ -50,11 +50,11 @@ typedef struct {
 struct _KithTransport {
 	const KithTransportFuncs *funcs;
 	gint ref_count;
-	xmpp_ctx_t *ctx;     /* for building stanzas */
-	gchar *bare_jid;     /* the device's */
-	gchar *full_jid;     /* the device's, with its resource */
-	GHashTable *roster;  /* bare JID -> KithSubState flags (GUINT_TO_POINTER) */
-	gchar *owner;        /* the device's owner, as the identity says (NULL: none) */
+	xmpp_ctx_t *ctx;    /* for building stanzas */
+	gchar *bare_jid;    /* the device's */
+	gchar *full_jid;    /* the device's, with its resource */
+	GHashTable *roster; /* bare JID -> KithSubState flags (GUINT_TO_POINTER) */
+	gchar *owner;       /* the device's owner, as the identity says (NULL: none) */
 	KithTransportCallbacks callbacks;
 	gpointer user_data;
 };

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-#include "iot/protocol.h"
+#include "iot/chat.h"
+#include "iot/control.h"
 #include "iot/stanza.h"
 
 #define KITH_CHAT_MAX_WORDS 8

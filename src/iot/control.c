@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "iot/protocol.h"
+#include "iot/control.h"
 #include "iot/stanza.h"
 
 #define KITH_MAX_PARAMETERS 64

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "iot/protocol.h"
+#include "iot/sensordata.h"
 #include "iot/stanza.h"
 
 #define KITH_MAX_FIELD_FILTER 256
