@@ -18,6 +18,10 @@ void kith_daemon_describe (KithDaemon *self, GString *out);
 gboolean kith_daemon_start (KithDaemon *self, GError **error);
 /* says goodbye for every device, then calls done (at the latest after a few seconds) */
 void kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data);
+/* reads the configuration at path again: buses added, removed or changed take effect, the
+ * devices of unchanged buses keep their identities and sessions; a configuration with an
+ * error changes nothing (FALSE, error set) */
+gboolean kith_daemon_reload (KithDaemon *self, const gchar *path, GError **error);
 guint kith_daemon_get_device_count (KithDaemon *self);
 /* every device of every bus (KithDevice, new array with references) */
 GPtrArray *kith_daemon_get_devices (KithDaemon *self);

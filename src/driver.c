@@ -17,6 +17,7 @@ typedef struct {
 	KithDriverAdmitFunc admit;
 	gpointer admit_data;
 	KithWorker *worker;
+	gint discovers; /* -1: as the class says */
 } KithDriverPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (KithDriver, kith_driver, G_TYPE_OBJECT)
@@ -72,6 +73,7 @@ kith_driver_init (KithDriver *self)
 	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
 	priv->devices = g_ptr_array_new_with_free_func (g_object_unref);
 	priv->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+	priv->discovers = -1;
 }
 
 const gchar *const *
@@ -194,7 +196,15 @@ kith_driver_set_admission (KithDriver *self, KithDriverAdmitFunc admit, gpointer
 gboolean
 kith_driver_discovers (KithDriver *self)
 {
-	return KITH_DRIVER_GET_CLASS (self)->discovers;
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	return priv->discovers >= 0 ? priv->discovers : KITH_DRIVER_GET_CLASS (self)->discovers;
+}
+
+void
+kith_driver_set_discovers (KithDriver *self, gboolean discovers)
+{
+	KithDriverPrivate *priv = kith_driver_get_instance_private (self);
+	priv->discovers = discovers ? 1 : 0;
 }
 
 KithWorker *

@@ -68,6 +68,8 @@ void kith_driver_remove_device (KithDriver *self, KithDevice *device);
 /* the core's admission check, called by kith_driver_add_device */
 void kith_driver_set_admission (KithDriver *self, KithDriverAdmitFunc admit, gpointer user_data);
 gboolean kith_driver_discovers (KithDriver *self);
+/* for a driver whose configuration decides whether it discovers (call in setup) */
+void kith_driver_set_discovers (KithDriver *self, gboolean discovers);
 /* the bus's thread for blocking I/O, made on first use and ended with the driver (its jobs are
  * cancelled on stop) */
 KithWorker *kith_driver_get_worker (KithDriver *self);

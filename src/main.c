@@ -20,6 +20,7 @@
 typedef struct {
 	GMainLoop *loop;
 	KithDaemon *daemon;
+	const gchar *config_path;
 	gboolean stopping;
 } KithMain;
 
@@ -43,6 +44,22 @@ kith_main_signal_cb (gpointer user_data)
 	main_data->stopping = TRUE;
 	g_message ("stopping: saying goodbye for every device");
 	kith_daemon_stop (main_data->daemon, kith_main_quit_cb, main_data);
+	return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: the configuration is read again; a broken one is reported and the running one stays */
+static gboolean
+kith_main_reload_cb (gpointer user_data)
+{
+	KithMain *main_data = user_data;
+	g_autoptr (GError) error = NULL;
+
+	if (main_data->stopping)
+		return G_SOURCE_CONTINUE;
+	g_message ("reloading %s", main_data->config_path);
+	if (!kith_daemon_reload (main_data->daemon, main_data->config_path, &error))
+		g_warning ("the configuration was not reloaded, the running one stays: %s",
+		           error->message);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -125,6 +142,12 @@ main (int argc, char *argv[])
 	g_autoptr (GError) error = NULL;
 	g_autoptr (GOptionContext) context =
 	        g_option_context_new ("- every device its own XMPP identity");
+	g_option_context_set_description (
+	        context,
+	        "Runs in the foreground until SIGTERM or SIGINT (every device says goodbye). "
+	        "SIGHUP reads the configuration again: buses and devices added, removed "
+	        "or changed take effect, unchanged devices keep their sessions, and a "
+	        "configuration with an error is reported while the running one stays.");
 	g_autoptr (KithConfig) config = NULL;
 	g_autoptr (KithDaemon) daemon = NULL;
 	g_autoptr (GMainLoop) loop = NULL;
@@ -187,8 +210,10 @@ main (int argc, char *argv[])
 	loop = g_main_loop_new (NULL, FALSE);
 	main_data.loop = loop;
 	main_data.daemon = daemon;
+	main_data.config_path = config_path;
 	g_unix_signal_add (SIGTERM, kith_main_signal_cb, &main_data);
 	g_unix_signal_add (SIGINT, kith_main_signal_cb, &main_data);
+	g_unix_signal_add (SIGHUP, kith_main_reload_cb, &main_data);
 	if (!kith_daemon_start (daemon, &error)) {
 		g_printerr ("kithd: %s\n", error->message);
 		return 1;

@@ -48,8 +48,17 @@ static const gchar *kith_store_schema =
         "  state INTEGER NOT NULL,"
         "  updated INTEGER NOT NULL,"
         "  PRIMARY KEY (device_id, jid));"
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '3');"
-        "UPDATE meta SET value = '3' WHERE key = 'schema';";
+        /* every device a bus announced: what it is (a JSON record: label, meta data, fields,
+         * last values) and when it was first and last seen */
+        "CREATE TABLE IF NOT EXISTS devices ("
+        "  device_id TEXT PRIMARY KEY,"
+        "  bus TEXT NOT NULL,"
+        "  driver_key TEXT,"
+        "  record TEXT NOT NULL,"
+        "  first_seen INTEGER NOT NULL,"
+        "  last_seen INTEGER NOT NULL);"
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '4');"
+        "UPDATE meta SET value = '4' WHERE key = 'schema';";
 
 static gboolean
 kith_store_fail (KithStore *store, GError **error, const gchar *what)
@@ -464,4 +473,66 @@ kith_store_foreach_roster (KithStore *store, const gchar *device_id, KithStoreRo
 		func ((const gchar *)sqlite3_column_text (stmt, 0),
 		      (const gchar *)sqlite3_column_text (stmt, 1),
 		      (guint)sqlite3_column_int64 (stmt, 2), user_data);
+}
+
+gboolean
+kith_store_put_device (KithStore *store, const gchar *device_id, const gchar *bus,
+                       const gchar *driver_key, const gchar *record, gint64 seen, GError **error)
+{
+	g_autofree gchar *when = g_strdup_printf ("%" G_GINT64_FORMAT, seen);
+	return kith_store_run (
+	        store,
+	        "INSERT INTO devices (device_id, bus, driver_key, record, first_seen, "
+	        "last_seen) VALUES (?1, ?2, ?3, ?4, CAST(?5 AS INTEGER), "
+	        "CAST(?5 AS INTEGER)) "
+	        "ON CONFLICT (device_id) DO UPDATE SET bus = excluded.bus, "
+	        "driver_key = excluded.driver_key, record = excluded.record, "
+	        "last_seen = MAX(last_seen, excluded.last_seen)",
+	        "save a device", error, device_id, bus, driver_key, record, when);
+}
+
+gboolean
+kith_store_delete_device (KithStore *store, const gchar *device_id, GError **error)
+{
+	return kith_store_run (store, "DELETE FROM devices WHERE device_id = ?", "forget a device",
+	                       error, device_id);
+}
+
+void
+kith_store_foreach_device (KithStore *store, const gchar *bus, KithStoreDeviceFunc func,
+                           gpointer user_data)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (sqlite3_stmt) stmt = kith_store_prepare (
+	        store,
+	        bus != NULL ? "SELECT device_id, bus, driver_key, record, first_seen, last_seen "
+	                      "FROM devices WHERE bus = ?1 ORDER BY first_seen, device_id"
+	                    : "SELECT device_id, bus, driver_key, record, first_seen, last_seen "
+	                      "FROM devices ORDER BY bus, first_seen, device_id",
+	        &error);
+
+	if (stmt == NULL) {
+		g_warning ("%s", error->message);
+		return;
+	}
+	if (bus != NULL)
+		sqlite3_bind_text (stmt, 1, bus, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step (stmt) == SQLITE_ROW)
+		func ((const gchar *)sqlite3_column_text (stmt, 0),
+		      (const gchar *)sqlite3_column_text (stmt, 1),
+		      (const gchar *)sqlite3_column_text (stmt, 2),
+		      (const gchar *)sqlite3_column_text (stmt, 3), sqlite3_column_int64 (stmt, 4),
+		      sqlite3_column_int64 (stmt, 5), user_data);
+}
+
+gboolean
+kith_store_begin (KithStore *store, GError **error)
+{
+	return kith_store_exec (store, "BEGIN", error);
+}
+
+gboolean
+kith_store_commit (KithStore *store, GError **error)
+{
+	return kith_store_exec (store, "COMMIT", error);
 }

@@ -68,6 +68,22 @@ typedef void (*KithStoreRosterFunc) (const gchar *device_id, const gchar *jid, g
 void kith_store_foreach_roster (KithStore *store, const gchar *device_id, KithStoreRosterFunc func,
                                 gpointer user_data);
 
+/* the devices the buses announced: a JSON record of each (what the device list writes), the
+ * bus, the driver's key, and when it was first and last seen (seconds since 1970) */
+gboolean kith_store_put_device (KithStore *store, const gchar *device_id, const gchar *bus,
+                                const gchar *driver_key, const gchar *record, gint64 seen,
+                                GError **error);
+gboolean kith_store_delete_device (KithStore *store, const gchar *device_id, GError **error);
+typedef void (*KithStoreDeviceFunc) (const gchar *device_id, const gchar *bus,
+                                     const gchar *driver_key, const gchar *record,
+                                     gint64 first_seen, gint64 last_seen, gpointer user_data);
+/* the devices of one bus (NULL: every bus), oldest first */
+void kith_store_foreach_device (KithStore *store, const gchar *bus, KithStoreDeviceFunc func,
+                                gpointer user_data);
+/* several writes in one transaction (one fsync for a batch: kind to SD cards) */
+gboolean kith_store_begin (KithStore *store, GError **error);
+gboolean kith_store_commit (KithStore *store, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithStore, kith_store_free)
 
 G_END_DECLS

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "device.h"
+
+G_BEGIN_DECLS
+
+/* what the store keeps of a device: its label, meta data, fields and last values, as JSON */
+gchar *kith_device_record_to_json (KithDevice *device);
+/* a device made again from its record (no driver data: it waits for its bus) */
+KithDevice *kith_device_record_load (const gchar *id, const gchar *json, GError **error);
+
+G_END_DECLS
