@@ -318,8 +318,8 @@ kith_daemon_clash_cb (const gchar *message, gpointer user_data)
 		self->clash = g_strdup (message);
 }
 
-KithDaemon *
-kith_daemon_new (KithConfig *config, GError **error)
+static KithDaemon *
+kith_daemon_new_full (KithConfig *config, gboolean trial, GError **error)
 {
 	g_autoptr (KithDaemon) self = g_new0 (KithDaemon, 1);
 
@@ -327,6 +327,7 @@ kith_daemon_new (KithConfig *config, GError **error)
 	self->configs = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_config_free);
 	self->buses = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_bus_free);
 	self->devices = kith_device_list_new (&kith_daemon_device_callbacks, self);
+	kith_device_list_set_quiet (self->devices, trial);
 	kith_device_list_set_clash_func (self->devices, kith_daemon_clash_cb, self);
 	self->identities = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
 	                                          (GDestroyNotify)kith_identity_free);
@@ -346,6 +347,12 @@ kith_daemon_new (KithConfig *config, GError **error)
 		}
 	}
 	return g_steal_pointer (&self);
+}
+
+KithDaemon *
+kith_daemon_new (KithConfig *config, GError **error)
+{
+	return kith_daemon_new_full (config, FALSE, error);
 }
 
 void
@@ -497,7 +504,7 @@ kith_daemon_reload (KithDaemon *self, const gchar *path, GError **error)
 	if (config == NULL)
 		return FALSE;
 	/* the whole new configuration must hold before anything changes */
-	trial = kith_daemon_new (config, error);
+	trial = kith_daemon_new_full (config, TRUE, error);
 	if (trial == NULL)
 		return FALSE;
 	g_clear_pointer (&trial, kith_daemon_free);

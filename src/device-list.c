@@ -39,6 +39,7 @@ struct _KithDeviceList {
 	gboolean restoring; /* adding devices from the store: nothing to write */
 	KithDeviceListClashFunc clash;
 	gpointer clash_data;
+	gboolean quiet; /* a trial: refusals are not logged */
 };
 
 static void kith_device_list_forget_bus (KithDeviceList *self, const gchar *bus);
@@ -161,7 +162,9 @@ kith_device_list_admit_cb (KithDriver *driver, KithDevice *device, gpointer user
 		g_autofree gchar *message =
 		        g_strdup_printf ("device id %s is used twice: by bus %s and bus %s", id,
 		                         kith_bus_name (entry->bus), kith_bus_name (bus));
-		g_warning ("%s; the device of bus %s is refused", message, kith_bus_name (bus));
+		if (!self->quiet)
+			g_warning ("%s; the device of bus %s is refused", message,
+			           kith_bus_name (bus));
 		if (self->clash != NULL)
 			self->clash (message, self->clash_data);
 		return FALSE;
@@ -169,7 +172,7 @@ kith_device_list_admit_cb (KithDriver *driver, KithDevice *device, gpointer user
 	if (entry != NULL && entry->bus == bus->replacing)
 		return TRUE; /* the same device, on the bus that replaces its own */
 	if (bus->count >= bus->limit) {
-		if (!bus->full_said)
+		if (!bus->full_said && !self->quiet)
 			g_warning ("bus %s: MaxDevices=%u reached: new devices are refused (device "
 			           "%s the first); raise MaxDevices= in [bus:%s] to take more",
 			           kith_bus_name (bus), bus->limit, id, kith_bus_name (bus));
@@ -209,7 +212,7 @@ kith_device_list_added_cb (KithDriver *driver, KithDevice *device, gpointer user
 	if (!kith_device_is_answering (device))
 		entry->last_seen = kith_device_get_silent_since (device) / G_USEC_PER_SEC;
 	bus->count++;
-	g_hash_table_insert (self->entries, (gpointer)kith_device_get_id (device), entry);
+	g_hash_table_insert (self->entries, g_strdup (kith_device_get_id (device)), entry);
 	g_ptr_array_add (self->order, entry);
 	kith_device_list_watch (self, entry);
 	kith_device_list_write (self, entry);
@@ -505,6 +508,12 @@ kith_device_list_open (KithDeviceList *self, KithStore *store)
 	for (guint i = 0; i < self->buses->len; i++)
 		kith_device_list_restore (
 		        self, ((KithBusEntry *)g_ptr_array_index (self->buses, i))->driver);
+}
+
+void
+kith_device_list_set_quiet (KithDeviceList *self, gboolean quiet)
+{
+	self->quiet = quiet;
 }
 
 void

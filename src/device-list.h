@@ -60,6 +60,8 @@ void kith_device_list_restore (KithDeviceList *self, KithDriver *driver);
 /* writes what changed since the last time (last values, last seen) in one transaction */
 void kith_device_list_flush (KithDeviceList *self);
 
+/* a trial of a configuration (a reload checks it first): refusals are not logged */
+void kith_device_list_set_quiet (KithDeviceList *self, gboolean quiet);
 /* told when two buses want the same device id (the second is refused) */
 typedef void (*KithDeviceListClashFunc) (const gchar *message, gpointer user_data);
 void kith_device_list_set_clash_func (KithDeviceList *self, KithDeviceListClashFunc func,

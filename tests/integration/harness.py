@@ -455,6 +455,30 @@ class Kithd:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def reload(self, expect_ok=True, timeout=15):
+        """Write the configuration (self.groups) and send SIGHUP; waits
+        until kithd said it reloaded, or refused (expect_ok=False)."""
+        self.write_config()
+        text = self.log_text()
+        done, refused = text.count(' reloaded: '), text.count('was not reloaded')
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_text()
+            if text.count(' reloaded: ') > done:
+                ok = True
+                break
+            if text.count('was not reloaded') > refused:
+                ok = False
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError('kithd did not reload')
+            time.sleep(0.05)
+        if ok != expect_ok:
+            raise AssertionError('reload ' + ('refused' if expect_ok else
+                                               'accepted') + ':\n' +
+                                 text[-2000:])
+
     def stop(self, timeout=15):
         """SIGTERM; returns the exit code.  Fails if kithd needs SIGKILL."""
         if self.proc is None:
