@@ -263,8 +263,9 @@ kith_device_list_new (const KithDeviceListCallbacks *callbacks, gpointer user_da
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->buses = g_ptr_array_new_with_free_func (g_free);
+	/* keys are copies: a reload replaces the device object behind an id */
 	self->entries =
-	        g_hash_table_new_full (g_str_hash, g_str_equal, NULL, kith_device_entry_free);
+	        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, kith_device_entry_free);
 	self->order = g_ptr_array_new ();
 	return self;
 }
