@@ -7,9 +7,13 @@
 
 #include "kith-error.h"
 
-static void
-kith_record_add_value (JsonBuilder *builder, const KithValue *value)
+void
+kith_device_record_add_value (JsonBuilder *builder, const KithValue *value)
 {
+	if (value == NULL || !value->valid) {
+		json_builder_add_null_value (builder);
+		return;
+	}
 	switch (value->type) {
 	case KITH_VALUE_NUMERIC:
 		json_builder_add_double_value (builder, value->number);
@@ -62,7 +66,7 @@ kith_record_add_field (JsonBuilder *builder, const KithField *field, const KithV
 	json_builder_add_int_value (builder, field->categories);
 	if (value != NULL && value->valid) {
 		json_builder_set_member_name (builder, "value");
-		kith_record_add_value (builder, value);
+		kith_device_record_add_value (builder, value);
 		json_builder_set_member_name (builder, "time");
 		json_builder_add_int_value (builder, value->timestamp);
 	}

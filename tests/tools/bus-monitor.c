@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "device-record.h"
 #include "device.h"
 #include "driver.h"
 #include "iot/protocol.h"
@@ -47,29 +48,6 @@ monitor_emit (JsonBuilder *builder)
 }
 
 static void
-monitor_add_value (JsonBuilder *builder, const KithValue *value)
-{
-	if (value == NULL || !value->valid) {
-		json_builder_add_null_value (builder);
-		return;
-	}
-	switch (value->type) {
-	case KITH_VALUE_NUMERIC:
-		json_builder_add_double_value (builder, value->number);
-		break;
-	case KITH_VALUE_BOOLEAN:
-		json_builder_add_boolean_value (builder, value->boolean);
-		break;
-	case KITH_VALUE_INT:
-		json_builder_add_int_value (builder, value->integer);
-		break;
-	case KITH_VALUE_STRING:
-		json_builder_add_string_value (builder, value->string != NULL ? value->string : "");
-		break;
-	}
-}
-
-static void
 monitor_add_values (JsonBuilder *builder, KithDevice *device)
 {
 	GPtrArray *fields = kith_device_get_fields (device);
@@ -78,7 +56,7 @@ monitor_add_values (JsonBuilder *builder, KithDevice *device)
 	for (guint i = 0; i < fields->len; i++) {
 		const KithField *field = g_ptr_array_index (fields, i);
 		json_builder_set_member_name (builder, field->name);
-		monitor_add_value (builder, kith_device_get_value (device, field->name));
+		kith_device_record_add_value (builder, kith_device_get_value (device, field->name));
 	}
 	json_builder_end_object (builder);
 }
