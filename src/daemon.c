@@ -637,3 +637,15 @@ kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data)
 	if (self->router != NULL)
 		kith_router_stop (self->router, kith_daemon_router_stopped_cb, self);
 }
+
+KithIdentity *
+kith_daemon_get_identity (KithDaemon *self, const gchar *device_id)
+{
+	return g_hash_table_lookup (self->identities, device_id);
+}
+
+KithConfig *
+kith_daemon_get_config (KithDaemon *self)
+{
+	return self->config;
+}

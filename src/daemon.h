@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "identity.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,9 @@ void kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data);
  * error changes nothing (FALSE, error set) */
 gboolean kith_daemon_reload (KithDaemon *self, const gchar *path, GError **error);
 guint kith_daemon_get_device_count (KithDaemon *self);
+/* the identity of a device (NULL before start, or for no such device) */
+KithIdentity *kith_daemon_get_identity (KithDaemon *self, const gchar *device_id);
+KithConfig *kith_daemon_get_config (KithDaemon *self);
 /* every device of every bus (KithDevice, new array with references) */
 GPtrArray *kith_daemon_get_devices (KithDaemon *self);
 

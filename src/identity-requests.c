@@ -355,17 +355,12 @@ kith_identity_owner_decides (KithIdentity *self, KithRequest *request)
 		text = pending->len == 0 ? g_strdup ("No friend requests are waiting.")
 		                         : g_strdup_printf ("Waiting:%s", list->str);
 	} else {
-		KithFriendDecision stored;
 		gboolean accept = g_strcmp0 (request->type, "accept") == 0;
 		g_autofree gchar *jid = g_utf8_strdown (request->jid, -1);
-		if (!kith_store_get_friend (self->store, device_id, jid, &stored) ||
-		    stored != KITH_FRIEND_PENDING) {
+		if (!kith_identity_decide_pending (self, jid, accept, NULL))
 			text = g_strdup_printf ("No friend request from %s is waiting.", jid);
-		} else {
-			kith_identity_apply_decision (
-			        self, jid, accept ? KITH_DECISION_ACCEPT : KITH_DECISION_REFUSE);
+		else
 			text = g_strdup_printf ("%s %s.", accept ? "Accepted" : "Refused", jid);
-		}
 	}
 	kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
 }
@@ -416,4 +411,27 @@ kith_identity_requests_clear (KithIdentity *self)
 	}
 	g_hash_table_unref (self->reads);
 	g_hash_table_unref (self->operations);
+}
+
+gboolean
+kith_identity_decide_pending (KithIdentity *self, const gchar *jid, gboolean accept, GError **error)
+{
+	KithFriendDecision stored;
+	g_autofree gchar *bare = g_utf8_strdown (jid, -1);
+
+	if (!kith_store_get_friend (self->store, self->id, bare, &stored) ||
+	    stored != KITH_FRIEND_PENDING) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_NOT_FOUND,
+		             "no friend request from %s is waiting at %s", bare, self->id);
+		return FALSE;
+	}
+	kith_identity_apply_decision (self, bare,
+	                              accept ? KITH_DECISION_ACCEPT : KITH_DECISION_REFUSE);
+	return TRUE;
+}
+
+GPtrArray *
+kith_identity_get_pending (KithIdentity *self)
+{
+	return kith_store_list_friends (self->store, self->id, KITH_FRIEND_PENDING);
 }

@@ -645,3 +645,25 @@ kith_identity_is_online (KithIdentity *self)
 {
 	return kith_transport_is_online (self->transport);
 }
+
+GPtrArray *
+kith_identity_get_friends (KithIdentity *self)
+{
+	GPtrArray *friends = g_ptr_array_new_with_free_func (g_free);
+	GHashTableIter iter;
+	gpointer jid, value;
+
+	g_hash_table_iter_init (&iter, kith_transport_get_roster (self->transport));
+	while (g_hash_table_iter_next (&iter, &jid, &value)) {
+		if (GPOINTER_TO_UINT (value) & KITH_SUB_FROM)
+			g_ptr_array_add (friends, g_strdup (jid));
+	}
+	g_ptr_array_sort (friends, (GCompareFunc)g_strcmp0);
+	return friends;
+}
+
+const gchar *
+kith_identity_get_owner (KithIdentity *self)
+{
+	return self->owner;
+}

@@ -35,6 +35,14 @@ const gchar *kith_identity_get_id (KithIdentity *self);
 const gchar *kith_identity_get_bare_jid (KithIdentity *self);
 gboolean kith_identity_is_online (KithIdentity *self);
 
+/* for a local administrator (kithctl): the contacts who see the device (bare JIDs, sorted),
+ * the friend requests waiting for a decision, and that decision; the owner */
+GPtrArray *kith_identity_get_friends (KithIdentity *self);
+GPtrArray *kith_identity_get_pending (KithIdentity *self);
+gboolean kith_identity_decide_pending (KithIdentity *self, const gchar *jid, gboolean accept,
+                                       GError **error);
+const gchar *kith_identity_get_owner (KithIdentity *self);
+
 /* sends a stanza from the device (consumed) */
 void kith_identity_send (KithIdentity *self, xmpp_stanza_t *stanza);
 
