@@ -12,6 +12,7 @@ slixmpp roster is switched off: what it receives is exactly what kithd
 sent, and nothing answers kithd on its behalf."""
 
 import os
+import signal
 import sys
 import time
 
@@ -320,8 +321,14 @@ class LinkTest(ComponentCase):
         prosody.stop()
         self.assertLess(time.time(), due - 1, 'the server took too long to stop')
         time.sleep(due + 2 - time.time())  # the readout runs meanwhile
-        prosody.start()
-        people.start()
+        # the contact must be back before kithd's link (a stanza to a component
+        # that is not connected is bounced by the server): kithd waits, stopped
+        os.kill(kithd.proc.pid, signal.SIGSTOP)
+        try:
+            prosody.start()
+            people.start()
+        finally:
+            os.kill(kithd.proc.pid, signal.SIGCONT)
         people.inbox.wait(
             lambda el: kind(el) == 'message' and
             el.find('sd:fields', NS) is not None and
