@@ -496,13 +496,13 @@ kith_field_names_contain (GPtrArray *names, const gchar *name)
 	return names == NULL || g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL);
 }
 
-gchar *
-kith_device_format_status (KithDevice *self, GPtrArray *names)
+static gchar *
+kith_device_format (KithDevice *self, GArray *values, GPtrArray *names)
 {
 	g_autoptr (GString) status = g_string_new (NULL);
 	for (guint i = 0; i < self->fields->len; i++) {
 		KithField *field = g_ptr_array_index (self->fields, i);
-		KithValue *value = &g_array_index (self->values, KithValue, i);
+		KithValue *value = &g_array_index (values, KithValue, i);
 		if (!field->in_status || !kith_field_names_contain (names, field->name))
 			continue;
 		if (status->len > 0)
@@ -522,6 +522,19 @@ kith_device_format_status (KithDevice *self, GPtrArray *names)
 		}
 	}
 	return g_string_free (g_steal_pointer (&status), FALSE);
+}
+
+gchar *
+kith_device_format_status (KithDevice *self, GPtrArray *names)
+{
+	return kith_device_format (self, self->values, names);
+}
+
+gchar *
+kith_device_format_published_status (KithDevice *self, GPtrArray *names)
+{
+	return kith_device_format (self, self->published_once ? self->published : self->values,
+	                           names);
 }
 
 static gboolean

@@ -127,6 +127,9 @@ void kith_device_adopt_values (KithDevice *self, KithDevice *other);
 /* the short human status used in presence, e.g. "21.4 °C, 48 %", of the status fields whose
  * names are in names (NULL: all) */
 gchar *kith_device_format_status (KithDevice *self, GPtrArray *names);
+/* the same of the values as they were at the last change that mattered (the last time
+ * kith_device_status_changed () said TRUE): what friends were shown */
+gchar *kith_device_format_published_status (KithDevice *self, GPtrArray *names);
 /* TRUE if names is NULL (all) or holds name */
 gboolean kith_field_names_contain (GPtrArray *names, const gchar *name);
 /* TRUE if some value moved at least its presence step since the last call that returned TRUE */

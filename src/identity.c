@@ -81,7 +81,8 @@ kith_identity_status_text (KithIdentity *self)
 	if (!kith_device_is_answering (self->device))
 		return kith_identity_silent_text (self);
 	names = kith_status_line_fields (self->status_line);
-	return kith_device_format_status (self->device, names);
+	/* as of the last change that mattered: small moves since then are not news */
+	return kith_device_format_published_status (self->device, names);
 }
 
 static xmpp_stanza_t *
