@@ -3,6 +3,8 @@
 
 #include "daemon.h"
 
+#include <string.h>
+
 #include "device-list.h"
 #include "driver.h"
 #include "identity.h"
@@ -168,6 +170,19 @@ static const KithDeviceListCallbacks kith_daemon_device_callbacks = {
 
 /* -- buses ------------------------------------------------------------------------------ */
 
+/* a key a driver accepts: listed, or matched by a listed pattern with '*' (e.g. "*.Topic": an
+ * MQTT device's per-field keys, named after fields the user chooses) */
+static gboolean
+kith_daemon_key_known (const gchar *const *known, const gchar *key)
+{
+	for (guint i = 0; known != NULL && known[i] != NULL; i++) {
+		if (strchr (known[i], '*') != NULL ? g_pattern_match_simple (known[i], key)
+		                                   : g_strcmp0 (known[i], key) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static gboolean
 kith_daemon_check_group_keys (KithConfig *config, const gchar *group, const gchar *const *known,
                               const gchar *const *core, const gchar *driver_name, GError **error)
@@ -176,7 +191,7 @@ kith_daemon_check_group_keys (KithConfig *config, const gchar *group, const gcha
 
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
 		if ((core != NULL && g_strv_contains (core, keys[i])) ||
-		    (known != NULL && g_strv_contains (known, keys[i])))
+		    kith_daemon_key_known (known, keys[i]))
 			continue;
 		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "unknown key for driver %s",
 		             driver_name);

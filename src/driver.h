@@ -31,7 +31,8 @@ struct _KithDriverClass {
 	/* the config keys the driver accepts in its group, NULL-terminated (Driver and MaxDevices
 	 * are the core's and always accepted) */
 	const gchar *const *keys;
-	/* the keys of its [bus:NAME:ITEM] groups (NULL: the driver takes no such groups); the
+	/* the keys of its [bus:NAME:ITEM] groups (NULL: the driver takes no such groups); an entry
+	 * with '*' is a pattern (g_pattern_match_simple: "*.Unit" accepts "Temperature.Unit"); the
 	 * driver finds them with g_key_file_get_groups () and the "bus:NAME:" prefix */
 	const gchar *const *item_keys;
 	/* TRUE for a driver that finds its devices on the bus at runtime (MQTT discovery, a Modbus
