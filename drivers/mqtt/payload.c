@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith-mqtt"
+
+#include "drivers/mqtt/payload.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "kith-error.h"
+
+void
+kith_mqtt_message_init (KithMqttMessage *message, const gchar *topic, const gchar *payload,
+                        gsize length, gboolean retained)
+{
+	memset (message, 0, sizeof *message);
+	message->topic = topic;
+	message->payload = payload != NULL ? payload : "";
+	message->length = payload != NULL ? length : 0;
+	message->retained = retained;
+}
+
+void
+kith_mqtt_message_clear (KithMqttMessage *message)
+{
+	g_clear_pointer (&message->root, json_node_unref);
+	g_clear_pointer (&message->parse_error, g_free);
+	message->parsed = FALSE;
+}
+
+gboolean
+kith_mqtt_message_check (KithMqttMessage *message, gsize max, GError **error)
+{
+	if (message->length > max) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID,
+		             "payload of %" G_GSIZE_FORMAT " bytes (at most %" G_GSIZE_FORMAT ")",
+		             message->length, max);
+		return FALSE;
+	}
+	if (!g_utf8_validate_len (message->payload, message->length, NULL)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID, "payload is not UTF-8 text");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+JsonNode *
+kith_mqtt_message_get_json (KithMqttMessage *message, GError **error)
+{
+	if (!message->parsed) {
+		g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+		g_autoptr (GError) error_local = NULL;
+
+		message->parsed = TRUE;
+		if (message->length == 0) {
+			message->parse_error = g_strdup ("payload is empty");
+		} else if (!json_parser_load_from_data (parser, message->payload,
+		                                        (gssize)message->length, &error_local)) {
+			message->parse_error =
+			        g_strdup_printf ("payload is not JSON (%s)", error_local->message);
+		} else {
+			message->root = json_parser_steal_root (parser);
+		}
+	}
+	if (message->root == NULL)
+		g_set_error_literal (error, KITH_ERROR, KITH_ERROR_INVALID, message->parse_error);
+	return message->root;
+}
+
+typedef enum {
+	KITH_MQTT_EXTRACT_PAYLOAD,
+	KITH_MQTT_EXTRACT_TEMPLATE,
+	KITH_MQTT_EXTRACT_PATH,
+} KithMqttExtractKind;
+
+struct _KithMqttExtract {
+	gint ref_count;
+	KithMqttExtractKind kind;
+	KithMqttTemplate *template;
+	JsonPath *path;
+	gchar *text;
+};
+
+static KithMqttExtract *
+kith_mqtt_extract_alloc (KithMqttExtractKind kind, const gchar *text)
+{
+	KithMqttExtract *self = g_new0 (KithMqttExtract, 1);
+	self->ref_count = 1;
+	self->kind = kind;
+	self->text = g_strdup (text);
+	return self;
+}
+
+KithMqttExtract *
+kith_mqtt_extract_new_payload (void)
+{
+	return kith_mqtt_extract_alloc (KITH_MQTT_EXTRACT_PAYLOAD, "the payload");
+}
+
+KithMqttExtract *
+kith_mqtt_extract_new_template (KithMqttTemplate *template)
+{
+	KithMqttExtract *self = kith_mqtt_extract_alloc (KITH_MQTT_EXTRACT_TEMPLATE,
+	                                                 kith_mqtt_template_get_text (template));
+	self->template = template;
+	return self;
+}
+
+KithMqttExtract *
+kith_mqtt_extract_new_members (const gchar *const *keys)
+{
+	return kith_mqtt_extract_new_template (kith_mqtt_template_new_members (keys));
+}
+
+KithMqttExtract *
+kith_mqtt_extract_new_path (const gchar *expression, GError **error)
+{
+	g_autoptr (JsonPath) path = json_path_new ();
+	g_autoptr (GError) error_local = NULL;
+	KithMqttExtract *self;
+
+	if (!json_path_compile (path, expression, &error_local)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "'%s' is not a JSON path (%s)",
+		             expression, error_local->message);
+		return NULL;
+	}
+	self = kith_mqtt_extract_alloc (KITH_MQTT_EXTRACT_PATH, expression);
+	self->path = g_steal_pointer (&path);
+	return self;
+}
+
+KithMqttExtract *
+kith_mqtt_extract_ref (KithMqttExtract *self)
+{
+	self->ref_count++;
+	return self;
+}
+
+void
+kith_mqtt_extract_unref (KithMqttExtract *self)
+{
+	if (self == NULL || --self->ref_count > 0)
+		return;
+	kith_mqtt_template_free (self->template);
+	g_clear_object (&self->path);
+	g_free (self->text);
+	g_free (self);
+}
+
+const gchar *
+kith_mqtt_extract_describe (KithMqttExtract *self)
+{
+	return self->text;
+}
+
+KithMqttTemplate *
+kith_mqtt_extract_get_template (KithMqttExtract *self)
+{
+	return self->template;
+}
+
+static JsonNode *
+kith_mqtt_extract_run_path (KithMqttExtract *self, KithMqttMessage *message, GError **error)
+{
+	JsonNode *root = kith_mqtt_message_get_json (message, error);
+	g_autoptr (JsonNode) matches = NULL;
+	JsonArray *array;
+
+	if (root == NULL)
+		return NULL;
+	matches = json_path_match (self->path, root);
+	array = json_node_get_array (matches);
+	if (array == NULL || json_array_get_length (array) == 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_NOT_FOUND,
+		             "nothing at %s in the payload", self->text);
+		return NULL;
+	}
+	return json_node_copy (json_array_get_element (array, 0));
+}
+
+JsonNode *
+kith_mqtt_extract_run (KithMqttExtract *self, KithMqttMessage *message, GError **error)
+{
+	switch (self->kind) {
+	case KITH_MQTT_EXTRACT_PAYLOAD:
+		return json_node_init_string (json_node_alloc (), message->payload);
+	case KITH_MQTT_EXTRACT_TEMPLATE: {
+		JsonNode *root = NULL;
+		if (kith_mqtt_template_uses_json (self->template)) {
+			root = kith_mqtt_message_get_json (message, error);
+			if (root == NULL)
+				return NULL;
+		}
+		return kith_mqtt_template_render (self->template, message->payload, root, error);
+	}
+	case KITH_MQTT_EXTRACT_PATH:
+		return kith_mqtt_extract_run_path (self, message, error);
+	}
+	return NULL;
+}
+
+gchar *
+kith_mqtt_format_number (gdouble number)
+{
+	gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+	if (number == floor (number) && fabs (number) < 1e15)
+		return g_strdup_printf ("%.0f", number);
+	return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.15g", number));
+}
+
+gchar *
+kith_mqtt_json_scalar_text (JsonNode *node)
+{
+	if (!JSON_NODE_HOLDS_VALUE (node))
+		return NULL;
+	switch (json_node_get_value_type (node)) {
+	case G_TYPE_STRING:
+		return g_strdup (json_node_get_string (node));
+	case G_TYPE_BOOLEAN:
+		return g_strdup (json_node_get_boolean (node) ? "true" : "false");
+	case G_TYPE_INT64:
+		return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+	default:
+		return kith_mqtt_format_number (json_node_get_double (node));
+	}
+}
+
+/* what devices say when they have no value */
+static gboolean
+kith_mqtt_text_is_unknown (const gchar *text)
+{
+	static const gchar *const unknown[] = { "",     "unknown", "unavailable", "none",
+		                                "null", "nan",     NULL };
+	g_autofree gchar *lower = g_ascii_strdown (text, -1);
+	return g_strv_contains (unknown, g_strstrip (lower));
+}
+
+static gboolean
+kith_mqtt_text_to_boolean (const gchar *text, const KithMqttConversion *conversion, gboolean *out)
+{
+	static const gchar *const yes[] = { "true", "on", "1", "yes", "open", "online", NULL };
+	static const gchar *const no[] = { "false",  "off",   "0",       "no",
+		                           "closed", "close", "offline", NULL };
+	g_autofree gchar *lower = NULL;
+
+	if (conversion->state_on != NULL && g_strcmp0 (text, conversion->state_on) == 0) {
+		*out = TRUE;
+		return TRUE;
+	}
+	if (conversion->state_off != NULL && g_strcmp0 (text, conversion->state_off) == 0) {
+		*out = FALSE;
+		return TRUE;
+	}
+	lower = g_strstrip (g_ascii_strdown (text, -1));
+	if (g_strv_contains (yes, lower) ||
+	    (conversion->state_on != NULL &&
+	     g_ascii_strcasecmp (text, conversion->state_on) == 0)) {
+		*out = TRUE;
+		return TRUE;
+	}
+	if (g_strv_contains (no, lower) ||
+	    (conversion->state_off != NULL &&
+	     g_ascii_strcasecmp (text, conversion->state_off) == 0)) {
+		*out = FALSE;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+kith_mqtt_text_to_number (const gchar *text, gdouble *out)
+{
+	g_autofree gchar *copy = g_strstrip (g_strdup (text));
+	gchar *end = NULL;
+
+	errno = 0;
+	*out = g_ascii_strtod (copy, &end);
+	return copy[0] != '\0' && *end == '\0' && errno == 0 && isfinite (*out);
+}
+
+/* a string value cut to KITH_MQTT_STRING_MAX bytes on a character boundary */
+static gchar *
+kith_mqtt_text_cut (const gchar *text)
+{
+	const gchar *end = text + strlen (text);
+	if (end - text > KITH_MQTT_STRING_MAX) {
+		end = g_utf8_find_prev_char (text, text + KITH_MQTT_STRING_MAX + 1);
+		if (end == NULL)
+			end = text;
+	}
+	return g_strndup (text, end - text);
+}
+
+static gboolean
+kith_mqtt_value_from_text (const gchar *text, gboolean is_number, gdouble number,
+                           const KithMqttConversion *conversion, KithValue *out, GError **error)
+{
+	switch (conversion->type) {
+	case KITH_VALUE_BOOLEAN:
+		if (kith_mqtt_text_to_boolean (text, conversion, &out->boolean))
+			return TRUE;
+		break;
+	case KITH_VALUE_NUMERIC:
+	case KITH_VALUE_INT:
+		if (!is_number && !kith_mqtt_text_to_number (text, &number))
+			break;
+		number = number * conversion->scale + conversion->offset;
+		if (conversion->type == KITH_VALUE_NUMERIC) {
+			out->number = number;
+			return TRUE;
+		}
+		if (fabs (number) < 9.2e18) {
+			out->integer = (gint64)llround (number);
+			return TRUE;
+		}
+		break;
+	case KITH_VALUE_STRING:
+		out->string = kith_mqtt_text_cut (text);
+		return TRUE;
+	}
+	{
+		g_autofree gchar *shown = g_strndup (text, 64);
+		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID, "'%s%s' is not %s", shown,
+		             strlen (text) > 64 ? "…" : "",
+		             conversion->type == KITH_VALUE_BOOLEAN ? "a boolean" : "a number");
+	}
+	return FALSE;
+}
+
+gboolean
+kith_mqtt_value_from_node (JsonNode *node, const KithMqttConversion *conversion, KithValue *out,
+                           GError **error)
+{
+	g_autofree gchar *text = NULL;
+	gboolean is_number = FALSE;
+	gdouble number = 0;
+
+	kith_value_clear (out);
+	out->type = conversion->type;
+	out->valid = FALSE;
+	if (JSON_NODE_HOLDS_NULL (node))
+		return TRUE;
+	text = kith_mqtt_json_scalar_text (node);
+	if (text == NULL) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID,
+		             "an object or array where a value was expected");
+		return FALSE;
+	}
+	if (kith_mqtt_text_is_unknown (text) && conversion->type != KITH_VALUE_STRING)
+		return TRUE;
+	if (json_node_get_value_type (node) == G_TYPE_INT64 ||
+	    json_node_get_value_type (node) == G_TYPE_DOUBLE) {
+		is_number = TRUE;
+		number = json_node_get_double (node);
+	}
+	if (!kith_mqtt_value_from_text (text, is_number, number, conversion, out, error))
+		return FALSE;
+	out->valid = TRUE;
+	return TRUE;
+}
+
+const gchar *
+kith_mqtt_json_get_string (JsonObject *obj, const gchar *key)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+	    json_node_get_value_type (node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string (node);
+}
+
+gboolean
+kith_mqtt_json_get_number (JsonObject *obj, const gchar *key, gdouble *out)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+		return FALSE;
+	if (json_node_get_value_type (node) != G_TYPE_INT64 &&
+	    json_node_get_value_type (node) != G_TYPE_DOUBLE)
+		return FALSE;
+	*out = json_node_get_double (node);
+	return TRUE;
+}
+
+gboolean
+kith_mqtt_json_get_boolean (JsonObject *obj, const gchar *key, gboolean fallback)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+	    json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+		return fallback;
+	return json_node_get_boolean (node);
+}
+
+JsonObject *
+kith_mqtt_json_get_object (JsonObject *obj, const gchar *key)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+	return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+JsonArray *
+kith_mqtt_json_get_array (JsonObject *obj, const gchar *key)
+{
+	JsonNode *node = obj != NULL ? json_object_get_member (obj, key) : NULL;
+	return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+const gchar *
+kith_mqtt_json_array_string (JsonArray *array, guint index)
+{
+	JsonNode *node = array != NULL && index < json_array_get_length (array)
+	                         ? json_array_get_element (array, index)
+	                         : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+	    json_node_get_value_type (node) != G_TYPE_STRING)
+		return NULL;
+	return json_node_get_string (node);
+}
+
+gint64
+kith_mqtt_json_array_int (JsonArray *array, guint index, gint64 fallback)
+{
+	JsonNode *node = array != NULL && index < json_array_get_length (array)
+	                         ? json_array_get_element (array, index)
+	                         : NULL;
+	if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+	    json_node_get_value_type (node) != G_TYPE_INT64)
+		return fallback;
+	return json_node_get_int (node);
+}
+
+JsonObject *
+kith_mqtt_json_array_object (JsonArray *array, guint index)
+{
+	JsonNode *node = array != NULL && index < json_array_get_length (array)
+	                         ? json_array_get_element (array, index)
+	                         : NULL;
+	return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
