@@ -9,6 +9,9 @@
 #ifdef KITH_DRIVER_SIM
 #include "drivers/sim/sim.h"
 #endif
+#ifdef KITH_DRIVER_MQTT
+#include "drivers/mqtt/mqtt.h"
+#endif
 
 typedef struct {
 	gchar *bus_name;
@@ -34,12 +37,18 @@ static const KithDriverEntry kith_drivers[] = {
 #ifdef KITH_DRIVER_SIM
 	{ "sim", kith_sim_driver_get_type },
 #endif
+#ifdef KITH_DRIVER_MQTT
+	{ "mqtt", kith_mqtt_driver_get_type },
+#endif
 	{ NULL, NULL },
 };
 
 static const gchar *const kith_driver_name_list[] = {
 #ifdef KITH_DRIVER_SIM
 	"sim",
+#endif
+#ifdef KITH_DRIVER_MQTT
+	"mqtt",
 #endif
 	NULL,
 };

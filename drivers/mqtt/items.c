@@ -271,6 +271,8 @@ kith_mqtt_items_parse (GKeyFile *keyfile, const gchar *group, const gchar *item,
 
 	g_ptr_array_add (description->parts, part);
 	description->label = g_key_file_get_string (keyfile, group, "Label", NULL);
+	if (description->label == NULL)
+		description->label = g_strdup (item);
 	description->manufacturer = g_key_file_get_string (keyfile, group, "Manufacturer", NULL);
 	description->model = g_key_file_get_string (keyfile, group, "Model", NULL);
 	description->class_name = g_key_file_get_string (keyfile, group, "Class", NULL);

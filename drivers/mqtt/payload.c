@@ -438,3 +438,24 @@ kith_mqtt_json_array_object (JsonArray *array, guint index)
 	                         : NULL;
 	return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
+
+gboolean
+kith_mqtt_topic_matches (const gchar *filter, const gchar *topic)
+{
+	g_auto (GStrv) want = g_strsplit (filter, "/", -1);
+	g_auto (GStrv) have = g_strsplit (topic, "/", -1);
+	guint i;
+
+	/* wildcards do not match topics of the broker's own ($SYS) */
+	if (topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'))
+		return FALSE;
+	for (i = 0; want[i] != NULL; i++) {
+		if (g_strcmp0 (want[i], "#") == 0)
+			return want[i + 1] == NULL;
+		if (have[i] == NULL)
+			return FALSE;
+		if (g_strcmp0 (want[i], "+") != 0 && g_strcmp0 (want[i], have[i]) != 0)
+			return FALSE;
+	}
+	return have[i] == NULL;
+}

@@ -71,6 +71,9 @@ gboolean kith_mqtt_value_from_node (JsonNode *node, const KithMqttConversion *co
 /* a number as commands and payloads write it: 21, 21.5, 0.1 */
 gchar *kith_mqtt_format_number (gdouble number);
 
+/* TRUE if topic matches filter (MQTT's + and # wildcards) */
+gboolean kith_mqtt_topic_matches (const gchar *filter, const gchar *topic);
+
 /* members of a JSON object of the expected type, else NULL / FALSE (obj may be NULL) */
 const gchar *kith_mqtt_json_get_string (JsonObject *obj, const gchar *key);
 gboolean kith_mqtt_json_get_number (JsonObject *obj, const gchar *key, gdouble *out);
