@@ -159,14 +159,19 @@ kith_mqtt_bus_update_answering (KithMqttBus *self, KithMqttThing *thing)
 void
 kith_mqtt_bus_forget (KithMqttBus *self, KithMqttThing *thing)
 {
-	g_autoptr (GHashTable) before = kith_mqtt_bus_topics (thing);
 	g_autoptr (KithDevice) device = g_object_ref (kith_mqtt_thing_get_device (thing));
+	g_autoptr (GPtrArray) topics = g_ptr_array_new_with_free_func (g_free);
 	GHashTableIter iter;
-	gpointer topic;
+	gpointer topic, things;
 
-	g_hash_table_iter_init (&iter, before);
-	while (g_hash_table_iter_next (&iter, &topic, NULL))
-		kith_mqtt_bus_route_remove (self, topic, thing);
+	/* all its routes, also those of parts it no longer has */
+	g_hash_table_iter_init (&iter, self->routes);
+	while (g_hash_table_iter_next (&iter, &topic, &things)) {
+		if (g_ptr_array_find (things, thing, NULL))
+			g_ptr_array_add (topics, g_strdup (topic));
+	}
+	for (guint i = 0; i < topics->len; i++)
+		kith_mqtt_bus_route_remove (self, g_ptr_array_index (topics, i), thing);
 	KITH_MQTT_DEVICE_LOG (G_LOG_LEVEL_MESSAGE, kith_device_get_id (device),
 	                      "gone from the broker (%s)", kith_mqtt_thing_get_key (thing));
 	g_hash_table_remove (self->things, kith_mqtt_thing_get_key (thing));

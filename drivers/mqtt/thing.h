@@ -8,8 +8,8 @@ G_BEGIN_DECLS
 
 /* a device's log line, with its id as a structured field */
 #define KITH_MQTT_DEVICE_LOG(level, id, format, ...)                                               \
-	g_log_structured (G_LOG_DOMAIN, level, "KITH_DEVICE", "%s", (id), "MESSAGE",               \
-	                  "%s: " format, (id), ##__VA_ARGS__)
+	g_log_structured (G_LOG_DOMAIN, level, "KITH_DEVICE", (id), "MESSAGE", "%s: " format,      \
+	                  (id), ##__VA_ARGS__)
 
 /*
  * What the driver knows of one device on the broker: the parts the conventions announced

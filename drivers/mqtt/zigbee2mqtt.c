@@ -48,7 +48,7 @@ kith_mqtt_z2m_numeric (JsonObject *expose, KithField *field)
 
 	g_free (field->unit);
 	field->unit = g_strdup (unit != NULL ? unit : "");
-	if (kith_mqtt_json_get_number (expose, "value_min", &min) &&
+	if (field->writable && kith_mqtt_json_get_number (expose, "value_min", &min) &&
 	    kith_mqtt_json_get_number (expose, "value_max", &max) && min <= max) {
 		field->min = min;
 		field->max = max;
@@ -174,8 +174,12 @@ kith_mqtt_z2m_device (const gchar *base, JsonObject *entry, GPtrArray *notes)
 	    !kith_mqtt_json_get_boolean (entry, "interview_completed", TRUE))
 		return NULL;
 	if (definition == NULL) {
-		g_ptr_array_add (notes, g_strdup_printf ("%s (%s): not supported by Zigbee2MQTT",
-		                                         name, ieee));
+		g_ptr_array_add (
+		        notes, g_strcmp0 (name, ieee) == 0
+		                       ? g_strdup_printf ("%s: not supported by Zigbee2MQTT", ieee)
+		                       : g_strdup_printf ("%s (%s): not supported by "
+		                                          "Zigbee2MQTT",
+		                                          name, ieee));
 		return NULL;
 	}
 	hardware_id = g_ascii_strdown (g_str_has_prefix (ieee, "0x") ? ieee + 2 : ieee, -1);
