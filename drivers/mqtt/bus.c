@@ -9,6 +9,8 @@
 #define KITH_MQTT_SAID_MAX 1024
 /* Zigbee2MQTT's device list of a large network is larger than any state */
 #define KITH_MQTT_LIST_MAX (16 * 1024 * 1024)
+/* a topic read by at most this many devices is subscribed again for a newcomer */
+#define KITH_MQTT_REFRESH_MAX 4
 
 KithMqttBus *
 kith_mqtt_bus_new (KithDriver *driver, const KithMqttBusOptions *options, const KithMqttBusIo *io,
@@ -148,6 +150,43 @@ kith_mqtt_bus_reroute (KithMqttBus *self, KithMqttThing *thing, GHashTable *befo
 	}
 }
 
+/* the state topics of a part */
+static void
+kith_mqtt_bus_part_topics (KithMqttPart *part, GHashTable *set)
+{
+	for (guint i = 0; i < part->bindings->len; i++) {
+		KithMqttBinding *binding = g_ptr_array_index (part->bindings, i);
+		g_hash_table_add (set, g_strdup (binding->topic));
+	}
+	for (guint i = 0; i < part->availability->len; i++) {
+		KithMqttAvailability *source = g_ptr_array_index (part->availability, i);
+		g_hash_table_add (set, g_strdup (source->topic));
+	}
+}
+
+/*
+ * A part that reads a topic the bus already subscribed (the second entity of a device on
+ * the same state topic) missed its retained message: subscribing again has the broker send
+ * it once more. Not for topics many devices share (a bridge's state): they would get it
+ * once per newcomer.
+ */
+static void
+kith_mqtt_bus_refresh (KithMqttBus *self, GHashTable *before, GHashTable *fresh)
+{
+	GHashTableIter iter;
+	gpointer topic;
+
+	if (fresh == NULL)
+		return;
+	g_hash_table_iter_init (&iter, fresh);
+	while (g_hash_table_iter_next (&iter, &topic, NULL)) {
+		GPtrArray *things = g_hash_table_lookup (self->routes, topic);
+		if (g_hash_table_contains (before, topic) && things != NULL &&
+		    things->len <= KITH_MQTT_REFRESH_MAX && !kith_mqtt_bus_covered (self, topic))
+			self->io.subscribe (topic, self->io_data);
+	}
+}
+
 static void
 kith_mqtt_bus_update_answering (KithMqttBus *self, KithMqttThing *thing)
 {
@@ -244,8 +283,8 @@ kith_mqtt_bus_admit (KithMqttBus *self, KithMqttThing *thing)
 
 /* after parts changed: fields, routes, presence */
 static KithMqttThing *
-kith_mqtt_bus_settle (KithMqttBus *self, KithMqttThing *thing, GHashTable *before, gboolean prune,
-                      gboolean added)
+kith_mqtt_bus_settle (KithMqttBus *self, KithMqttThing *thing, GHashTable *before,
+                      GHashTable *fresh, gboolean prune, gboolean added)
 {
 	KithDevice *device = kith_mqtt_thing_get_device (thing);
 	gboolean changed = kith_mqtt_thing_sync (thing, prune);
@@ -261,6 +300,7 @@ kith_mqtt_bus_settle (KithMqttBus *self, KithMqttThing *thing, GHashTable *befor
 	if (added && !kith_mqtt_bus_admit (self, thing))
 		return NULL;
 	kith_mqtt_bus_reroute (self, thing, before);
+	kith_mqtt_bus_refresh (self, before, fresh);
 	kith_mqtt_bus_update_answering (self, thing);
 	if (changed && !added)
 		kith_device_emit_changed (device);
@@ -275,6 +315,7 @@ kith_mqtt_bus_announce (KithMqttBus *self, KithMqttDescription *description, con
 	KithMqttThing *thing = kith_mqtt_bus_thing_for (self, description, &added);
 	g_autoptr (GHashTable) before = NULL;
 	g_autoptr (GHashTable) keep = NULL;
+	g_autoptr (GHashTable) fresh = NULL;
 
 	if (thing == NULL)
 		return NULL;
@@ -283,22 +324,28 @@ kith_mqtt_bus_announce (KithMqttBus *self, KithMqttDescription *description, con
 	for (guint i = 0; description->removed != NULL && description->removed[i] != NULL; i++)
 		kith_mqtt_thing_remove_part (thing, description->removed[i]);
 	keep = g_hash_table_new (g_str_hash, g_str_equal);
+	fresh = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 	while (description->parts->len > 0) {
 		KithMqttPart *part = g_ptr_array_steal_index (description->parts, 0);
 		g_hash_table_add (keep, part->id);
+		kith_mqtt_bus_part_topics (part, fresh);
 		kith_mqtt_thing_set_part (thing, part);
 	}
 	if (replace != NULL)
 		kith_mqtt_thing_remove_parts_except (thing, replace, keep);
-	return kith_mqtt_bus_settle (self, thing, before, prune, added);
+	return kith_mqtt_bus_settle (self, thing, before, fresh, prune, added);
 }
 
 void
 kith_mqtt_bus_add_part (KithMqttBus *self, KithMqttThing *thing, KithMqttPart *part)
 {
 	g_autoptr (GHashTable) before = kith_mqtt_bus_topics (thing);
+	g_autoptr (GHashTable) fresh =
+	        g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+	kith_mqtt_bus_part_topics (part, fresh);
 	kith_mqtt_thing_set_part (thing, part);
-	kith_mqtt_bus_settle (self, thing, before, FALSE, FALSE);
+	kith_mqtt_bus_settle (self, thing, before, fresh, FALSE, FALSE);
 }
 
 void
@@ -312,7 +359,7 @@ kith_mqtt_bus_remove_parts (KithMqttBus *self, KithMqttThing *thing, const gchar
 		kith_mqtt_thing_remove_part (thing, prefix);
 	else
 		kith_mqtt_thing_remove_parts_except (thing, prefix, none);
-	kith_mqtt_bus_settle (self, thing, before, FALSE, FALSE);
+	kith_mqtt_bus_settle (self, thing, before, NULL, FALSE, FALSE);
 }
 
 gboolean

@@ -27,6 +27,8 @@ typedef struct {
 } KithMqttBusOptions;
 
 typedef struct {
+	/* subscribing to a filter subscribed already subscribes again (the broker sends its
+	 * retained message once more) */
 	void (*subscribe) (const gchar *filter, gpointer user_data);
 	void (*unsubscribe) (const gchar *filter, gpointer user_data);
 	/* publishes; done runs once the broker has it (or not); FALSE: not sent */

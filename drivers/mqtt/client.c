@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <mosquitto.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "kith-error.h"
@@ -101,17 +102,17 @@ kith_mqtt_client_log_cb (struct mosquitto *mosq, void *data, int level, const ch
 		g_debug ("libmosquitto: %s", text);
 }
 
-/* the same text is said once; a new one at once */
+/* a failure is said once, until it changes (retries with the same reason stay quiet) */
 static void
-kith_mqtt_client_say (KithMqttClient *self, const gchar *text)
+kith_mqtt_client_say (KithMqttClient *self, const gchar *reason, const gchar *text)
 {
-	if (g_strcmp0 (self->said, text) == 0) {
+	if (g_strcmp0 (self->said, reason) == 0) {
 		g_debug ("%s", text);
 		return;
 	}
-	g_message ("%s", text);
+	g_message ("%s%s", text, self->said != NULL ? "" : " (said again only when it changes)");
 	g_free (self->said);
-	self->said = g_strdup (text);
+	self->said = g_strdup (reason);
 }
 
 static void
@@ -355,6 +356,29 @@ kith_mqtt_client_readable (gint fd)
 	return poll (&pfd, 1, 0) > 0;
 }
 
+/*
+ * libmosquitto closes a link whose TLS handshake failed without calling the disconnect
+ * callback, and a handshake the broker hung up on leaves a socket at its end that reads
+ * nothing: both are a lost link here.
+ */
+static void
+kith_mqtt_client_check_closed (KithMqttClient *self, gint rc, GIOCondition revents)
+{
+	gint fd = kith_mqtt_client_socket (self);
+	gchar byte;
+
+	if (self->state != KITH_MQTT_CLIENT_CONNECTING && self->state != KITH_MQTT_CLIENT_CONNECTED)
+		return;
+	if (fd < 0) {
+		g_autofree gchar *reason = kith_mqtt_client_strerror (
+		        rc != MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_CONN_LOST, errno);
+		kith_mqtt_client_lost (self, reason);
+	} else if (self->state == KITH_MQTT_CLIENT_CONNECTING && (revents & (G_IO_IN | G_IO_HUP)) &&
+	           recv (fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+		kith_mqtt_client_lost (self, "the broker closed the connection");
+	}
+}
+
 static gboolean
 kith_mqtt_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -362,11 +386,14 @@ kith_mqtt_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_
 	KithMqttClient *client = self->client;
 	GIOCondition revents = self->tag != NULL ? g_source_query_unix_fd (source, self->tag) : 0;
 
+	gint rc = MOSQ_ERR_SUCCESS;
+
 	if (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
 		/* one packet per call at QoS 0: take a burst of what is there */
 		for (guint i = 0; i < KITH_MQTT_READ_BURST; i++) {
 			gint fd;
-			if (mosquitto_loop_read (client->mosq, 1) != MOSQ_ERR_SUCCESS)
+			rc = mosquitto_loop_read (client->mosq, 1);
+			if (rc != MOSQ_ERR_SUCCESS)
 				break;
 			fd = kith_mqtt_client_socket (client);
 			if (fd < 0 || !kith_mqtt_client_readable (fd))
@@ -375,7 +402,8 @@ kith_mqtt_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_
 	}
 	if (kith_mqtt_client_socket (client) >= 0 &&
 	    ((revents & G_IO_OUT) || mosquitto_want_write (client->mosq)))
-		mosquitto_loop_write (client->mosq, 1);
+		rc = mosquitto_loop_write (client->mosq, 1);
+	kith_mqtt_client_check_closed (client, rc, revents);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -424,7 +452,7 @@ kith_mqtt_client_lost (KithMqttClient *self, const gchar *reason)
 	text = g_strdup_printf ("%s %s:%u: %s; trying again in %.1f s",
 	                        was_connected ? "lost the broker" : "cannot reach the broker",
 	                        self->options.host, self->options.port, reason, delay / 1000.0);
-	kith_mqtt_client_say (self, text);
+	kith_mqtt_client_say (self, reason, text);
 	kith_mqtt_client_fail_pending (self, "the broker connection was lost");
 	self->reconnect_id = g_timeout_add (delay, kith_mqtt_client_reconnect_cb, self);
 	if (was_connected && self->state_func != NULL)
@@ -530,8 +558,7 @@ kith_mqtt_client_stop (KithMqttClient *self)
 void
 kith_mqtt_client_subscribe (KithMqttClient *self, const gchar *filter)
 {
-	if (!g_hash_table_add (self->filters, g_strdup (filter)))
-		return;
+	g_hash_table_add (self->filters, g_strdup (filter));
 	if (self->state == KITH_MQTT_CLIENT_CONNECTED)
 		mosquitto_subscribe (self->mosq, NULL, filter, 1);
 }

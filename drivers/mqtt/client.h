@@ -54,7 +54,8 @@ void kith_mqtt_client_start (KithMqttClient *self, KithWorker *worker);
 void kith_mqtt_client_stop (KithMqttClient *self);
 gboolean kith_mqtt_client_is_connected (KithMqttClient *self);
 
-/* the filters are kept and subscribed again after every connect */
+/* the filters are kept and subscribed again after every connect; subscribing again to a
+ * filter has the broker send its retained messages once more */
 void kith_mqtt_client_subscribe (KithMqttClient *self, const gchar *filter);
 void kith_mqtt_client_unsubscribe (KithMqttClient *self, const gchar *filter);
 
