@@ -335,7 +335,8 @@ class Monitor:
         self.proc.stdin.flush()
 
     def log(self):
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         with open(self.stderr_path, encoding='utf-8', errors='replace') as f:
             return f.read()
 
@@ -384,6 +385,7 @@ class Context:
     def __init__(self, workdir):
         self.workdir = workdir
         self.stoppers = []
+        self.monitors = []
 
     def broker(self, **kwargs):
         broker = Broker(self.workdir, **kwargs).start()
@@ -393,6 +395,7 @@ class Context:
     def monitor(self, config, name='kith'):
         monitor = Monitor(self.workdir, config, name)
         self.stoppers.append(monitor.stop)
+        self.monitors.append(monitor)
         return monitor
 
     def client(self, port, **kwargs):
@@ -406,6 +409,15 @@ class Context:
                 stop()
             except Exception:  # noqa: BLE001 - stop the others all the same
                 pass
+        self.stoppers = []
+
+    def check_sanitizers(self):
+        """a sanitizer build reports to stderr: any report fails the test"""
+        for monitor in self.monitors:
+            log = monitor.log()
+            for mark in ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'):
+                if mark in log:
+                    raise AssertionError(f'{monitor.stderr_path}: {mark}\n{log}')
 
 
 def run(tests):
@@ -419,6 +431,7 @@ def run(tests):
         try:
             test(ctx)
             ctx.close()
+            ctx.check_sanitizers()
             print(f'ok {test.__name__} ({time.monotonic() - started:.1f} s)', flush=True)
             shutil.rmtree(workdir, ignore_errors=True)
         except Exception as error:  # noqa: BLE001 - report every failure, run the rest

@@ -4,11 +4,11 @@
 mosquitto; a wrong CA or password is said clearly and never connects."""
 
 import os
+import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mqtt_harness import Tls, bus_config, publish_until, run  # noqa: E402
+from mqtt_harness import BUS_MONITOR, Tls, bus_config, publish_until, run  # noqa: E402
 
 DEVICE = '''
 [bus:home:meter]
@@ -70,18 +70,34 @@ def test_password_wrong(ctx):
     assert 'wrong' not in log, log
 
 
-def test_password_file_missing(ctx):
+def check_config(ctx, config):
+    """kithd --check-config on a configuration: (exit status, what it said)"""
+    kithd = os.environ.get('KITHD', os.path.join(os.path.dirname(BUS_MONITOR), '..', '..',
+                                                 'src', 'kithd'))
+    path = os.path.join(ctx.workdir, 'check.conf')
+    with open(path, 'w') as f:
+        f.write('[xmpp]\nDomain=example.net\n\n' + config)
+    done = subprocess.run([kithd, '--check-config', '--config', path], capture_output=True,
+                          text=True, timeout=30)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_config_errors(ctx):
     broker = ctx.broker()
-    monitor = ctx.monitor(bus_config(broker, extra='Username=kith\n'
-                                     'PasswordFile=/nonexistent/password\n' + DEVICE))
-    deadline = time.monotonic() + 5
-    while monitor.proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert monitor.proc.returncode == 1, monitor.proc.returncode
-    log = monitor.log()
-    assert '[bus:home] PasswordFile:' in log and '/nonexistent/password' in log, log
+    status, said = check_config(ctx, bus_config(broker, extra='Username=kith\n'
+                                                'PasswordFile=/nonexistent/password\n' + DEVICE))
+    assert status == 1 and '[bus:home] PasswordFile:' in said and '/nonexistent' in said, said
+    status, said = check_config(ctx, bus_config(broker, extra=DEVICE + 'Power.Colour=red\n'))
+    assert status == 1 and '[bus:home:meter] Power.Colour: unknown key' in said, said
+    status, said = check_config(ctx, bus_config(broker, extra='Tls=sometimes\n'))
+    assert status == 1 and '[bus:home] Tls:' in said, said
+    status, said = check_config(ctx, bus_config(broker, 'homeassistant;insteon'))
+    assert status == 1 and "'insteon' is not a convention" in said, said
+    status, said = check_config(ctx, bus_config(broker, 'homeassistant', DEVICE))
+    assert status == 0 and 'home-meter@example.net' in said, said
+    assert 'gateway status on kith/kith-test-home/status' in said, said
 
 
 if __name__ == '__main__':
     run([test_tls, test_tls_untrusted, test_password, test_password_wrong,
-         test_password_file_missing])
+         test_config_errors])
