@@ -9,6 +9,7 @@
 KITH_BUILD_PACKAGES=(
 	meson ninja-build pkg-config gcc libc6-dev
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libjson-glib-dev libqrencode-dev libpng-dev
+	libmosquitto-dev
 	prosody python3-slixmpp python3-lxml openssl ca-certificates
 )
 # and on top of those, what the test suites use (ejabberd: a second real
@@ -16,7 +17,7 @@ KITH_BUILD_PACKAGES=(
 # shellcheck disable=SC2034
 KITH_TEST_PACKAGES=(
 	"${KITH_BUILD_PACKAGES[@]}"
-	sqlite3 valgrind zbar-tools ejabberd
+	sqlite3 valgrind zbar-tools ejabberd mosquitto
 )
 
 kith_log() {
