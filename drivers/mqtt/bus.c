@@ -99,6 +99,12 @@ kith_mqtt_bus_route_add (KithMqttBus *self, const gchar *topic, KithMqttThing *t
 {
 	GPtrArray *things = g_hash_table_lookup (self->routes, topic);
 
+	if (!kith_mqtt_topic_is_valid (topic)) {
+		KITH_MQTT_DEVICE_LOG (G_LOG_LEVEL_DEBUG,
+		                      kith_device_get_id (kith_mqtt_thing_get_device (thing)),
+		                      "'%s' is not a topic: not subscribed", topic);
+		return;
+	}
 	if (things == NULL) {
 		things = g_ptr_array_new ();
 		g_hash_table_insert (self->routes, g_strdup (topic), things);
@@ -502,6 +508,12 @@ kith_mqtt_bus_write_param (KithMqttBus *self, KithMqttThing *thing, KithParam *p
 	if (command == NULL) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID, "%s is not writable",
 		             param->name);
+		return FALSE;
+	}
+	if (!kith_mqtt_topic_is_valid (command->topic)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID,
+		             "%s: its command topic '%s' is not a topic", param->name,
+		             command->topic);
 		return FALSE;
 	}
 	payload = kith_mqtt_command_render (command, &param->value, error);

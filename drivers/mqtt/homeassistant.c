@@ -55,6 +55,14 @@ typedef struct {
 	KithMqttPart *part;
 } KithMqttHaEntity;
 
+/* a string member that is not empty */
+static gboolean
+kith_mqtt_ha_has (KithMqttHaEntity *entity, const gchar *key)
+{
+	const gchar *value = kith_mqtt_json_get_string (entity->config, key);
+	return value != NULL && value[0] != '\0';
+}
+
 static KithMqttExtract *
 kith_mqtt_ha_extract (KithMqttHaEntity *entity, const gchar *key, GError **error)
 {
@@ -208,7 +216,7 @@ kith_mqtt_ha_sensor (KithMqttHaEntity *entity, GError **error)
 	KithValueType type = KITH_VALUE_STRING;
 	KithField *field;
 
-	if (kith_mqtt_json_get_string (entity->config, "state_topic") == NULL) {
+	if (!kith_mqtt_ha_has (entity, "state_topic")) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID, "no state_topic");
 		return FALSE;
 	}
@@ -250,7 +258,7 @@ kith_mqtt_ha_boolean_texts (KithMqttHaEntity *entity, KithMqttBinding *binding,
 static gboolean
 kith_mqtt_ha_binary_sensor (KithMqttHaEntity *entity, GError **error)
 {
-	if (kith_mqtt_json_get_string (entity->config, "state_topic") == NULL) {
+	if (!kith_mqtt_ha_has (entity, "state_topic")) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID, "no state_topic");
 		return FALSE;
 	}
@@ -311,8 +319,8 @@ kith_mqtt_ha_light_default (KithMqttHaEntity *entity, GError **error)
 
 	if (!kith_mqtt_ha_on_off (entity, "state_value_template", error))
 		return FALSE;
-	if (kith_mqtt_json_get_string (entity->config, "brightness_state_topic") == NULL &&
-	    kith_mqtt_json_get_string (entity->config, "brightness_command_topic") == NULL)
+	if (!kith_mqtt_ha_has (entity, "brightness_state_topic") &&
+	    !kith_mqtt_ha_has (entity, "brightness_command_topic"))
 		return TRUE;
 	kith_mqtt_ha_brightness_field (entity, name, &field);
 	if (!kith_mqtt_ha_bind (entity, name, KITH_VALUE_NUMERIC, "brightness_state_topic",
@@ -343,7 +351,10 @@ kith_mqtt_ha_light_json (KithMqttHaEntity *entity, GError **error)
 {
 	static const gchar *const state_path[] = { "state", NULL };
 	static const gchar *const brightness_path[] = { "brightness", NULL };
-	const gchar *state_topic = kith_mqtt_json_get_string (entity->config, "state_topic");
+	const gchar *state_topic =
+	        kith_mqtt_ha_has (entity, "state_topic")
+	                ? kith_mqtt_json_get_string (entity->config, "state_topic")
+	                : NULL;
 	g_autofree gchar *name = g_strdup_printf ("%s brightness", entity->name);
 	KithField *field = kith_mqtt_ha_add_field (entity, entity->name, KITH_VALUE_BOOLEAN);
 	KithMqttCommand *command;

@@ -459,3 +459,10 @@ kith_mqtt_topic_matches (const gchar *filter, const gchar *topic)
 	}
 	return have[i] == NULL;
 }
+
+gboolean
+kith_mqtt_topic_is_valid (const gchar *text)
+{
+	return text != NULL && text[0] != '\0' && strpbrk (text, "+#") == NULL &&
+	       strlen (text) <= 65535 && g_utf8_validate (text, -1, NULL);
+}

@@ -71,6 +71,8 @@ gboolean kith_mqtt_value_from_node (JsonNode *node, const KithMqttConversion *co
 /* a number as commands and payloads write it: 21, 21.5, 0.1 */
 gchar *kith_mqtt_format_number (gdouble number);
 
+/* TRUE if text can be published to and subscribed as one topic (not empty, no wildcards) */
+gboolean kith_mqtt_topic_is_valid (const gchar *text);
 /* TRUE if topic matches filter (MQTT's + and # wildcards) */
 gboolean kith_mqtt_topic_matches (const gchar *filter, const gchar *topic);
 

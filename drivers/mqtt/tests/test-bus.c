@@ -242,6 +242,14 @@ test_homeassistant_unsupported (Fixture *f, gconstpointer data)
 		send_sample (f, "homeassistant/sensor/garden_pump/status/config",
 		             "ha-unsupported-template.json");
 	send_sample (f, "homeassistant/cover/bedroom/blind/config", "ha-cover-unsupported.json");
+	send_message (f, "homeassistant/sensor/e/t/config", "{\"name\": \"T\", \"stat_t\": \"\"}");
+	send_message (f, "homeassistant/light/e/l/config",
+	              "{\"name\": \"L\", \"schema\": \"json\", \"stat_t\": \"\", \"cmd_t\": "
+	              "\"l/+/set\", \"avty_t\": \"\", \"uniq_id\": \"wild\"}");
+	g_assert_cmpuint (count_logged ("no state_topic"), ==, 1);
+	g_assert_false (g_hash_table_contains (f->subscribed, ""));
+	g_assert_nonnull (device (f, "t-wild"));
+	kith_mqtt_bus_message (f->bus, "homeassistant/light/e/l/config", "", 0, FALSE);
 	g_assert_cmpuint (kith_driver_get_devices (f->driver)->len, ==, 0);
 	g_assert_cmpuint (count_logged ("unsupported template"), ==, 1);
 	g_assert_cmpuint (count_logged ("'cover' is not supported"), ==, 1);

@@ -393,6 +393,10 @@ test_topic_matches (void)
 	for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
 		g_assert_cmpint (kith_mqtt_topic_matches (cases[i].filter, cases[i].topic), ==,
 		                 cases[i].match);
+	g_assert_true (kith_mqtt_topic_is_valid ("a/b c/d"));
+	g_assert_false (kith_mqtt_topic_is_valid (""));
+	g_assert_false (kith_mqtt_topic_is_valid ("a/+/b"));
+	g_assert_false (kith_mqtt_topic_is_valid ("a/#"));
 }
 
 int
