@@ -15,6 +15,9 @@
 #define KITH_MQTT_BACKOFF_MAX_MS (60 * 1000)
 #define KITH_MQTT_SUBSCRIBE_CHUNK 64
 #define KITH_MQTT_READ_BURST 64
+/* a link that held this long makes an old failure news again; one that did not hold */
+#define KITH_MQTT_STABLE_US (60 * G_USEC_PER_SEC)
+#define KITH_MQTT_SHORT_US (10 * G_USEC_PER_SEC)
 
 typedef enum {
 	KITH_MQTT_CLIENT_IDLE,
@@ -50,6 +53,8 @@ struct _KithMqttClient {
 	guint backoff_ms;
 	gchar *refusal;      /* why the broker refused the last CONNECT */
 	gchar *said;         /* the last failure logged, said again only when it changes */
+	gint64 connected_at; /* monotonic time of the last CONNACK */
+	guint short_lived;   /* links in a row that dropped soon after they came up */
 	GHashTable *filters; /* subscribed filters */
 	GHashTable *pending; /* mid -> KithMqttPending */
 	KithMqttClientMessageFunc message_func;
@@ -167,11 +172,17 @@ kith_mqtt_client_connect_cb (struct mosquitto *mosq, void *data, int rc)
 		return; /* the broker closes the link: the disconnect callback follows */
 	}
 	g_clear_pointer (&self->refusal, g_free);
-	g_clear_pointer (&self->said, g_free);
 	self->state = KITH_MQTT_CLIENT_CONNECTED;
 	self->backoff_ms = 0;
-	g_message ("connected to %s:%u as %s", self->options.host, self->options.port,
-	           self->options.client_id);
+	self->connected_at = g_get_monotonic_time ();
+	/* a link that keeps dropping at once (another client with the same id takes it over)
+	 * is said once, not on every turn */
+	if (self->short_lived >= 2 && self->said != NULL)
+		g_debug ("connected to %s:%u as %s", self->options.host, self->options.port,
+		         self->options.client_id);
+	else
+		g_message ("connected to %s:%u as %s", self->options.host, self->options.port,
+		           self->options.client_id);
 	kith_mqtt_client_subscribe_all (self);
 	mosquitto_publish (self->mosq, NULL, self->options.status_topic, strlen ("online"),
 	                   "online", 1, true);
@@ -437,9 +448,19 @@ kith_mqtt_client_lost (KithMqttClient *self, const gchar *reason)
 	gboolean was_connected = self->state == KITH_MQTT_CLIENT_CONNECTED;
 	guint delay;
 	g_autofree gchar *text = NULL;
+	g_autofree gchar *key = NULL;
+	gboolean clash;
 
 	if (self->state == KITH_MQTT_CLIENT_STOPPED || self->state == KITH_MQTT_CLIENT_WAITING)
 		return;
+	if (was_connected) {
+		gint64 lived = g_get_monotonic_time () - self->connected_at;
+		/* after a link that held a while, the same reason is news again */
+		if (lived >= KITH_MQTT_STABLE_US)
+			g_clear_pointer (&self->said, g_free);
+		self->short_lived = lived < KITH_MQTT_SHORT_US ? self->short_lived + 1 : 0;
+	}
+	clash = was_connected && self->short_lived >= 2;
 	self->state = KITH_MQTT_CLIENT_WAITING;
 	g_clear_handle_id (&self->keepalive_id, g_source_remove);
 	g_clear_pointer (&self->refusal, g_free);
@@ -449,10 +470,15 @@ kith_mqtt_client_lost (KithMqttClient *self, const gchar *reason)
 	/* jitter: half to all of the backoff, so that gateways do not come back in step */
 	delay = self->backoff_ms / 2 +
 	        (guint)g_random_int_range (0, (gint)self->backoff_ms / 2 + 1);
-	text = g_strdup_printf ("%s %s:%u: %s; trying again in %.1f s",
+	text = g_strdup_printf ("%s %s:%u: %s%s; trying again in %.1f s",
 	                        was_connected ? "lost the broker" : "cannot reach the broker",
-	                        self->options.host, self->options.port, reason, delay / 1000.0);
-	kith_mqtt_client_say (self, reason, text);
+	                        self->options.host, self->options.port, reason,
+	                        clash ? " again right after connecting (is another client "
+	                                "using the same ClientId?)"
+	                              : "",
+	                        delay / 1000.0);
+	key = g_strconcat (reason, clash ? " (clash)" : "", NULL);
+	kith_mqtt_client_say (self, key, text);
 	kith_mqtt_client_fail_pending (self, "the broker connection was lost");
 	self->reconnect_id = g_timeout_add (delay, kith_mqtt_client_reconnect_cb, self);
 	if (was_connected && self->state_func != NULL)

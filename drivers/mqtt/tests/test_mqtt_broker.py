@@ -140,6 +140,20 @@ def test_broker_late(ctx):
     monitor.wait('availability', id='home-boiler', answering=True, timeout=15)
 
 
+def test_client_id_clash(ctx):
+    """two gateways with one ClientId take the link from each other: said once, not forever"""
+    broker = ctx.broker()
+    first = ctx.monitor(bus_config(broker, extra=BOILER), name='first')
+    first.wait('availability', id='home-boiler', answering=True)
+    second = ctx.monitor(bus_config(broker, extra=BOILER), name='second')
+    time.sleep(3)
+    for monitor in (first, second):
+        log = monitor.log()
+        assert log.count('same ClientId') == 1, log
+        assert log.count('lost the broker') <= 2, log
+        assert log.count('connected to') <= 2, log
+
+
 def test_mqtt5(ctx):
     broker = ctx.broker()
     monitor = ctx.monitor(bus_config(broker, extra='ProtocolVersion=5\n' + BOILER))
@@ -183,4 +197,4 @@ def test_bad_payloads(ctx):
 
 if __name__ == '__main__':
     run([test_explicit_device, test_status_and_will, test_broker_restart, test_broker_late,
-         test_mqtt5, test_bad_payloads])
+         test_client_id_clash, test_mqtt5, test_bad_payloads])
