@@ -534,6 +534,13 @@ static void
 kith_mqtt_client_connect (KithMqttClient *self)
 {
 	self->state = KITH_MQTT_CLIENT_RESOLVING;
+	/* an address needs no lookup: nothing of the connect blocks (and TLS stays on this
+	 * thread: OpenSSL keeps per-thread state) */
+	if (g_hostname_is_ip_address (self->options.host)) {
+		kith_mqtt_client_connect_done (kith_mqtt_client_connect_run (self, NULL, NULL),
+		                               NULL, self);
+		return;
+	}
 	kith_worker_push (self->worker, kith_mqtt_client_connect_run, kith_mqtt_client_ref (self),
 	                  (GDestroyNotify)kith_mqtt_client_unref, g_free, NULL,
 	                  kith_mqtt_client_connect_done, self);

@@ -373,8 +373,8 @@ def fields(event):
     return {f['name']: f for f in event['fields']}
 
 
-def bus_config(broker, discovery='', extra=''):
-    return (f'[bus:home]\nDriver=mqtt\nBroker=127.0.0.1\nPort={broker.port}\n'
+def bus_config(broker, discovery='', extra='', host='127.0.0.1'):
+    return (f'[bus:home]\nDriver=mqtt\nBroker={host}\nPort={broker.port}\n'
             f'ClientId=kith-test-home\nDiscovery={discovery}\n{extra}\n')
 
 

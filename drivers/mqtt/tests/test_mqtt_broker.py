@@ -155,8 +155,10 @@ def test_client_id_clash(ctx):
 
 
 def test_mqtt5(ctx):
+    """MQTT 5, and a broker given by name (looked up on the bus's worker thread)"""
     broker = ctx.broker()
-    monitor = ctx.monitor(bus_config(broker, extra='ProtocolVersion=5\n' + BOILER))
+    monitor = ctx.monitor(bus_config(broker, extra='ProtocolVersion=5\n' + BOILER,
+                                     host='localhost'))
     monitor.wait('availability', id='home-boiler', answering=True)
     boiler = ctx.client(broker.port, client_id='boiler')
     publish_until(monitor, boiler, 'home/boiler/state', '{"temp": 123}', 'changed',
