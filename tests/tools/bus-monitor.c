@@ -21,6 +21,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "device-record.h"
@@ -216,7 +217,7 @@ static void monitor_read_line (Monitor *monitor);
 static void
 monitor_command (Monitor *monitor, gchar *line)
 {
-	g_auto (GStrv) words = g_strsplit (g_strstrip (line), " ", 4);
+	g_auto (GStrv) words = g_strsplit (g_strstrip (line), " ", 3);
 	KithDevice *device;
 
 	if (words[0] == NULL || words[0][0] == '\0')
@@ -233,13 +234,19 @@ monitor_command (Monitor *monitor, gchar *line)
 	if (g_strcmp0 (words[0], "read") == 0) {
 		kith_driver_read (kith_device_get_driver (device), device, monitor_read_done_cb,
 		                  NULL);
-	} else if (g_strcmp0 (words[0], "write") == 0 && words[2] != NULL && words[3] != NULL) {
+	} else if (g_strcmp0 (words[0], "write") == 0 && words[2] != NULL &&
+	           strrchr (words[2], ' ') != NULL) {
+		/* write ID NAME VALUE: the name may hold spaces, the value is the last word */
+		gchar *value = strrchr (words[2], ' ');
 		const gchar *condition = NULL;
 		g_autofree gchar *message = NULL;
 		g_autoptr (GPtrArray) params =
 		        g_ptr_array_new_with_free_func ((GDestroyNotify)kith_param_free);
-		KithParam *param = kith_control_parse_value (device, words[2], NULL, words[3],
-		                                             &condition, &message);
+		KithParam *param;
+
+		*value++ = '\0';
+		param = kith_control_parse_value (device, words[2], NULL, value, &condition,
+		                                  &message);
 		if (param == NULL) {
 			monitor_error (message);
 			return;
@@ -289,6 +296,8 @@ main (int argc, char *argv[])
 	g_autoptr (GError) error = NULL;
 	g_autoptr (KithConfig) config = NULL;
 	g_autoptr (GInputStream) stdin_stream = NULL;
+	g_autoptr (GMainLoop) loop = NULL;
+	g_autoptr (GPtrArray) drivers = NULL;
 	Monitor monitor = { 0 };
 	JsonBuilder *builder;
 
@@ -301,8 +310,10 @@ main (int argc, char *argv[])
 		g_printerr ("%s\n", error->message);
 		return 1;
 	}
-	monitor.loop = g_main_loop_new (NULL, FALSE);
-	monitor.drivers = g_ptr_array_new_with_free_func (g_object_unref);
+	loop = g_main_loop_new (NULL, FALSE);
+	drivers = g_ptr_array_new_with_free_func (g_object_unref);
+	monitor.loop = loop;
+	monitor.drivers = drivers;
 	for (guint i = 0; i < config->buses->len; i++) {
 		KithBusConfig *bus = g_ptr_array_index (config->buses, i);
 		KithDriver *driver = kith_driver_new (bus->driver, bus->name, &error);
@@ -336,8 +347,6 @@ main (int argc, char *argv[])
 	g_main_loop_run (monitor.loop);
 	for (guint i = 0; i < monitor.drivers->len; i++)
 		kith_driver_stop (g_ptr_array_index (monitor.drivers, i));
-	g_ptr_array_unref (monitor.drivers);
 	g_object_unref (monitor.input);
-	g_main_loop_unref (monitor.loop);
 	return 0;
 }
