@@ -20,7 +20,8 @@ typedef struct {
 	const gchar *const *keys;
 } KithConfigGroup;
 
-static const gchar *const kith_keys_kith[] = { "StateDirectory", NULL };
+static const gchar *const kith_keys_kith[] = { "StateDirectory", "HistoryDays", "HistoryMaxMB",
+	                                         NULL };
 static const gchar *const kith_keys_xmpp[] = {
 	"Mode",         "Server",        "Port",      "Domain",          "Resource",
 	"Register",     "Tls",           "TlsCaFile", "ComponentDomain", "ComponentSecret",
@@ -575,6 +576,12 @@ kith_config_load (const gchar *path, GError **error)
 		g_auto (GStrv) dirs = g_strsplit (g_getenv ("STATE_DIRECTORY"), ":", 2);
 		kith_config_set_str (&config->state_directory, dirs[0]);
 	}
+	/* the readings kept on disk (history.db): 30 days, at most 64 MB */
+	if (!kith_config_get_uint (config, "kith", "HistoryDays", 30, 0, 3650, &config->history_days,
+	                           error) ||
+	    !kith_config_get_uint (config, "kith", "HistoryMaxMB", 64, 1, 1000000,
+	                           &config->history_max_mb, error))
+		return NULL;
 	if (!kith_config_parse_xmpp (config, error))
 		return NULL;
 	if (!kith_config_parse_friendship (config, error))

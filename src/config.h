@@ -36,6 +36,8 @@ typedef struct {
 	GHashTable *origin; /* "group\x1fkey" -> file that set it */
 
 	gchar *state_directory;
+	guint history_days;   /* readings kept this long (0: no history) */
+	guint history_max_mb; /* and history.db no larger than this */
 
 	KithMode mode;
 	gchar *server; /* "" = look up Domain (SRV, then the name itself) */

@@ -35,6 +35,7 @@ struct _KithDaemon {
 	GHashTable *identities; /* device id -> KithIdentity */
 	GHashTable *leaving;    /* KithIdentity saying goodbye for a device that is gone */
 	KithStore *store;
+	KithHistory *history;
 	KithPolicy *policy;
 	KithConnectGate *gate;
 	KithRouter *router; /* component mode */
@@ -88,8 +89,8 @@ kith_daemon_add_identity (KithDaemon *self, KithDevice *device)
 	                    ? kith_router_add_device (self->router, device)
 	                    : kith_client_transport_new (self->config, self->gate, self->store,
 	                                                 kith_device_get_id (device));
-	identity = kith_identity_new (self->config, self->store, self->policy, transport, device,
-	                              kith_daemon_online_cb, self);
+	identity = kith_identity_new (self->config, self->store, self->history, self->policy,
+	                              transport, device, kith_daemon_online_cb, self);
 	g_hash_table_insert (self->identities, (gpointer)kith_identity_get_id (identity), identity);
 	kith_identity_start (identity);
 }
@@ -388,6 +389,7 @@ kith_daemon_free (KithDaemon *self)
 	kith_router_free (self->router);
 	kith_device_list_free (self->devices);
 	g_ptr_array_unref (self->buses);
+	kith_history_free (self->history);
 	g_hash_table_unref (self->seen_online);
 	kith_connect_gate_free (self->gate);
 	kith_policy_free (self->policy);
@@ -438,6 +440,17 @@ kith_daemon_start (KithDaemon *self, GError **error)
 	self->store = kith_store_open (self->config->state_directory, error);
 	if (self->store == NULL)
 		return FALSE;
+	if (self->config->history_days > 0) {
+		KithHistoryLimits limits = { self->config->history_days,
+			                     self->config->history_max_mb };
+		g_autoptr (GError) error_local = NULL;
+		/* without its history the gateway still runs: said, and on it goes */
+		self->history = kith_history_open (self->config->state_directory, &limits,
+		                                   &error_local);
+		if (self->history == NULL)
+			g_warning ("no history: %s", error_local->message);
+		kith_device_list_set_history (self->devices, self->history);
+	}
 	kith_session_global_init (self->config);
 	self->policy = kith_policy_new (self->config);
 	self->gate = kith_connect_gate_new (self->config->max_connecting);
@@ -639,6 +652,8 @@ kith_daemon_stop (KithDaemon *self, GSourceFunc done, gpointer user_data)
 	for (guint i = 0; i < self->buses->len; i++)
 		kith_driver_stop (((KithBus *)g_ptr_array_index (self->buses, i))->driver);
 	kith_device_list_flush (self->devices);
+	if (self->history != NULL)
+		kith_history_flush (self->history);
 	if (identities == NULL && self->router == NULL) {
 		kith_daemon_finish_stop (self);
 		return;

@@ -4,6 +4,7 @@
 #include "device-list.h"
 
 #include "device-record.h"
+#include "history.h"
 
 /* last values and last seen are written at most this often (a batch: kind to SD cards) */
 #define KITH_DEVICE_LIST_FLUSH_S 60
@@ -40,6 +41,7 @@ struct _KithDeviceList {
 	KithDeviceListClashFunc clash;
 	gpointer clash_data;
 	gboolean quiet; /* a trial: refusals are not logged */
+	KithHistory *history; /* every reading is kept there (not owned) */
 };
 
 static void kith_device_list_forget_bus (KithDeviceList *self, const gchar *bus);
@@ -119,8 +121,10 @@ kith_device_list_changed_cb (KithDevice *device, gpointer user_data)
 {
 	KithDeviceList *self = user_data;
 	KithDeviceEntry *entry = g_hash_table_lookup (self->entries, kith_device_get_id (device));
-	if (entry != NULL && entry->device == device)
+	if (entry != NULL && entry->device == device) {
 		kith_device_list_touch (self, entry);
+		kith_history_record (self->history, device);
+	}
 }
 
 /* -- devices come and go ---------------------------------------------------------------- */
@@ -233,6 +237,8 @@ kith_device_list_drop (KithDeviceList *self, KithDeviceEntry *entry, gboolean fo
 	if (forget && self->store != NULL &&
 	    !kith_store_delete_device (self->store, kith_device_get_id (device), &error))
 		g_warning ("%s: %s", kith_device_get_id (device), error->message);
+	if (forget)
+		kith_history_forget (self->history, kith_device_get_id (device));
 	g_ptr_array_remove (self->order, entry);
 	g_hash_table_remove (self->entries, kith_device_get_id (device));
 	if (--bus->count < bus->limit)
@@ -509,6 +515,12 @@ kith_device_list_open (KithDeviceList *self, KithStore *store)
 	for (guint i = 0; i < self->buses->len; i++)
 		kith_device_list_restore (
 		        self, ((KithBusEntry *)g_ptr_array_index (self->buses, i))->driver);
+}
+
+void
+kith_device_list_set_history (KithDeviceList *self, KithHistory *history)
+{
+	self->history = history;
 }
 
 void

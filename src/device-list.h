@@ -5,6 +5,7 @@
 
 #include "device.h"
 #include "driver.h"
+#include "history.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -60,6 +61,8 @@ void kith_device_list_restore (KithDeviceList *self, KithDriver *driver);
 /* writes what changed since the last time (last values, last seen) in one transaction */
 void kith_device_list_flush (KithDeviceList *self);
 
+/* from now on every reading of every device is kept there */
+void kith_device_list_set_history (KithDeviceList *self, KithHistory *history);
 /* a trial of a configuration (a reload checks it first): refusals are not logged */
 void kith_device_list_set_quiet (KithDeviceList *self, gboolean quiet);
 /* told when two buses want the same device id (the second is refused) */

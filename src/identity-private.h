@@ -27,6 +27,7 @@ struct _KithIdentity {
 	gchar *id; /* the device id: stays while the device object may be replaced (reload) */
 	KithConfig *config;
 	KithStore *store;
+	KithHistory *history;
 	KithPolicy *policy;
 	KithDevice *device;
 	KithTransport *transport;

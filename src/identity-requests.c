@@ -9,6 +9,10 @@
 #include "iot/stanza.h"
 #include "kith-error.h"
 
+/* a historical readout gives at most this many readings, this many per message */
+#define KITH_HISTORY_READOUT_MAX 10000
+#define KITH_HISTORY_MESSAGE_MAX 250
+
 /* an operation in flight: a readout (queued, or waiting for the bus) or a write */
 static KithOperation *
 kith_operation_new (KithIdentity *self, KithRequest *request)
@@ -67,6 +71,9 @@ kith_identity_read_done_cb (KithDevice *device, const GError *error, gpointer us
 		kith_operation_free (op);
 		return;
 	}
+	/* every reading taken is kept */
+	if (error == NULL)
+		kith_history_record (self->history, device);
 	if (request->reply == KITH_REPLY_CHAT) {
 		g_autofree gchar *text =
 		        error != NULL ? g_strdup_printf ("Cannot read: %s", error->message)
@@ -82,10 +89,40 @@ kith_identity_read_done_cb (KithDevice *device, const GError *error, gpointer us
 	kith_operation_free (op);
 }
 
+/* a historical readout answers from the history, in messages of a few hundred readings;
+ * TRUE if that was all that was asked (the last message then says done) */
+static gboolean
+kith_identity_read_history (KithIdentity *self, KithOperation *op)
+{
+	KithRequest *request = op->request;
+	gboolean only = (request->flags & ~KITH_READ_HISTORICAL) == 0;
+	g_autoptr (GPtrArray) samples = NULL;
+
+	if (!request->historical || request->reply != KITH_REPLY_IQ)
+		return FALSE;
+	samples = kith_history_query (self->history, self->id, request->field_names,
+	                              request->since, request->until,
+	                              KITH_HISTORY_READOUT_MAX);
+	for (guint start = 0; start < samples->len || (start == 0 && only);
+	     start += KITH_HISTORY_MESSAGE_MAX) {
+		gboolean last = start + KITH_HISTORY_MESSAGE_MAX >= samples->len;
+		kith_identity_send (self, kith_sensordata_history (&self->protocol, request, samples,
+		                                                   start, KITH_HISTORY_MESSAGE_MAX,
+		                                                   last && only));
+		if (last)
+			break;
+	}
+	return only;
+}
+
 /* a device that does not answer fails at once: the bus is not asked, nobody waits */
 static void
 kith_identity_read_device (KithIdentity *self, KithOperation *op)
 {
+	if (kith_identity_read_history (self, op)) {
+		kith_operation_free (op);
+		return;
+	}
 	if (!kith_device_is_answering (self->device)) {
 		g_autoptr (GError) error = kith_identity_silent_error (self);
 		kith_identity_read_done_cb (self->device, error, op);

@@ -501,7 +501,7 @@ kith_identity_unbind_device (KithIdentity *self)
 }
 
 KithIdentity *
-kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
+kith_identity_new (KithConfig *config, KithStore *store, KithHistory *history, KithPolicy *policy,
                    KithTransport *transport, KithDevice *device, KithIdentityFunc online,
                    gpointer user_data)
 {
@@ -512,6 +512,7 @@ kith_identity_new (KithConfig *config, KithStore *store, KithPolicy *policy,
 	self->online_data = user_data;
 	self->config = config;
 	self->store = store;
+	self->history = history;
 	self->policy = policy;
 	self->transport = transport;
 	self->id = g_strdup (kith_device_get_id (device));

@@ -54,6 +54,8 @@ typedef struct {
 	GPtrArray *node_ids;    /* <node nodeId> of the request, NULL if none */
 	gchar *tokens[3];       /* serviceToken, deviceToken, userToken, copied to the parent */
 	gint64 when;            /* g_get_real_time () units; 0 = now */
+	gboolean historical;    /* a historical* flag was asked for by name (not by 'all') */
+	gint64 since, until;    /* the window of historical values (from, to; 0: open) */
 	/* write */
 	GPtrArray *params;   /* KithParam */
 	gboolean restricted; /* the parent allowed only params: setResponse lists them */

@@ -165,6 +165,8 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 		}
 		if (set)
 			request->flags |= kith_read_flag_names[i].flag;
+		if (set && g_str_has_prefix (kith_read_flag_names[i].name, "historical"))
+			request->historical = TRUE;
 	}
 	/* no flag at all is not defined by the XEP: read everything */
 	if (request->flags == 0)
@@ -173,6 +175,16 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 		kith_sensordata_reject (protocol, iq, out, "modify", "bad-request",
 		                        "when is not an xs:dateTime");
 		return NULL;
+	}
+	for (guint i = 0; i < 2; i++) {
+		const gchar *name = i == 0 ? "from" : "to";
+		const char *text = xmpp_stanza_get_attribute (req, name);
+		if (text != NULL && !kith_timestamp_parse (text, i == 0 ? &request->since
+		                                                         : &request->until)) {
+			g_autofree gchar *why = g_strdup_printf ("%s is not an xs:dateTime", name);
+			kith_sensordata_reject (protocol, iq, out, "modify", "bad-request", why);
+			return NULL;
+		}
 	}
 	if (!kith_sensordata_parse_children (protocol, iq, req, request, out))
 		return NULL;
@@ -206,14 +218,18 @@ kith_sensordata_wanted (const KithRequest *request, const KithField *field)
 }
 
 static void
-kith_sensordata_add_field (xmpp_stanza_t *timestamp, const KithField *field, const KithValue *value)
+kith_sensordata_add_field (xmpp_stanza_t *timestamp, const KithField *field, const KithValue *value,
+                           gboolean historical)
 {
 	const gchar *element = kith_value_type_to_string (field->type);
 	xmpp_stanza_t *node = kith_stanza_add_element (timestamp, element, NULL);
 	g_autofree gchar *text = kith_value_to_string (value, field->decimals);
 
 	xmpp_stanza_set_attribute (node, "name", field->name);
-	if (field->categories & KITH_FIELD_MOMENTARY)
+	/* a reading kept in the history: of no fixed period */
+	if (historical)
+		xmpp_stanza_set_attribute (node, "historicalOther", "true");
+	else if (field->categories & KITH_FIELD_MOMENTARY)
 		xmpp_stanza_set_attribute (node, "momentary", "true");
 	if (field->categories & KITH_FIELD_STATUS)
 		xmpp_stanza_set_attribute (node, "status", "true");
@@ -266,9 +282,48 @@ kith_sensordata_fields (KithProtocol *protocol, const KithRequest *request, gboo
 			xmpp_stanza_set_attribute (timestamp, "value", text);
 			g_hash_table_insert (stamps, g_memdup2 (&when, sizeof when), timestamp);
 		}
-		kith_sensordata_add_field (timestamp, field, value);
+		kith_sensordata_add_field (timestamp, field, value, FALSE);
 	}
 	g_hash_table_unref (stamps);
+	return message;
+}
+
+xmpp_stanza_t *
+kith_sensordata_history (KithProtocol *protocol, const KithRequest *request, GPtrArray *samples,
+                         guint start, guint count, gboolean done)
+{
+	xmpp_stanza_t *message =
+	        kith_stanza_message (protocol->ctx, NULL, request->to, request->from);
+	xmpp_stanza_t *fields = kith_stanza_add_element (message, "fields", KITH_NS_SENSORDATA);
+	xmpp_stanza_t *node = kith_stanza_add_element (fields, "node", NULL);
+	xmpp_stanza_t *timestamp = NULL;
+	gint64 current = -1;
+
+	xmpp_stanza_set_attribute (fields, "seqnr", request->seqnr);
+	if (done)
+		xmpp_stanza_set_attribute (fields, "done", "true");
+	xmpp_stanza_set_attribute (node, "nodeId", kith_device_get_id (protocol->device));
+	for (guint i = start; i < start + count && i < samples->len; i++) {
+		const KithSample *sample = g_ptr_array_index (samples, i);
+		const KithField *known = kith_device_find_field (protocol->device, sample->field);
+		g_autoptr (KithField) field = NULL;
+		gint64 when = sample->value.timestamp / G_USEC_PER_SEC;
+
+		/* samples are in time order: one <timestamp> per second they were taken in */
+		if (timestamp == NULL || when != current) {
+			g_autofree gchar *text = kith_timestamp_format (when * G_USEC_PER_SEC);
+			timestamp = kith_stanza_add_element (node, "timestamp", NULL);
+			xmpp_stanza_set_attribute (timestamp, "value", text);
+			current = when;
+		}
+		/* a field the device no longer has keeps its name and type */
+		field = known != NULL ? kith_field_copy (known)
+		                      : kith_field_new (sample->field, sample->value.type, "");
+		field->type = sample->value.type;
+		if (known == NULL && field->type == KITH_VALUE_NUMERIC)
+			field->decimals = 6;
+		kith_sensordata_add_field (timestamp, field, &sample->value, TRUE);
+	}
 	return message;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "history.h"
 #include "iot/request.h"
 
 G_BEGIN_DECLS
@@ -8,6 +9,11 @@ G_BEGIN_DECLS
 /* XEP-0323: the <fields> message answering a read request, values as the device holds them */
 xmpp_stanza_t *kith_sensordata_fields (KithProtocol *protocol, const KithRequest *request,
                                        gboolean done);
+/* XEP-0323: a <fields> message with kept readings (KithSample) start..start+count, each
+ * flagged historicalOther */
+xmpp_stanza_t *kith_sensordata_history (KithProtocol *protocol, const KithRequest *request,
+                                        GPtrArray *samples, guint start, guint count,
+                                        gboolean done);
 /* XEP-0323: <failure> for a read that failed */
 xmpp_stanza_t *kith_sensordata_failure (KithProtocol *protocol, const KithRequest *request,
                                         const gchar *reason);

@@ -54,7 +54,7 @@ component_world_init (ComponentWorld *world)
 	for (guint i = 0; i < devices->len; i++) {
 		KithDevice *device = g_ptr_array_index (devices, i);
 		KithIdentity *identity = kith_identity_new (
-		        world->config, world->store, world->policy,
+		        world->config, world->store, NULL, world->policy,
 		        kith_router_add_device (world->router, device), device, NULL, NULL);
 		g_ptr_array_add (world->identities, identity);
 	}

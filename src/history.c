@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "kith"
+
+#include "history.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "kith-error.h"
+
+/* readings wait in memory at most this long, or until there are this many */
+#define KITH_HISTORY_FLUSH_S 60
+#define KITH_HISTORY_FLUSH_ROWS 5000
+/* a disk that takes nothing (full, read-only): at most this many wait, the oldest go first */
+#define KITH_HISTORY_PENDING_MAX 200000
+/* the age limit is applied at most this often */
+#define KITH_HISTORY_PRUNE_S 3600
+
+static const gchar *kith_history_schema =
+        "CREATE TABLE IF NOT EXISTS series ("
+        "  id INTEGER PRIMARY KEY,"
+        "  device TEXT NOT NULL,"
+        "  field TEXT NOT NULL,"
+        "  type INTEGER NOT NULL,"
+        "  UNIQUE (device, field));"
+        /* one row a reading: the series, when (microseconds), the value */
+        "CREATE TABLE IF NOT EXISTS readings ("
+        "  series INTEGER NOT NULL,"
+        "  t INTEGER NOT NULL,"
+        "  num,"
+        "  txt TEXT,"
+        "  PRIMARY KEY (series, t)) WITHOUT ROWID;";
+
+typedef struct {
+	gint64 id;
+	KithValueType type;
+	gint64 last; /* the newest reading kept or waiting */
+} KithSeries;
+
+typedef struct {
+	gint64 series;
+	gint64 t;
+	KithValueType type;
+	gdouble number;
+	gint64 integer;
+	gchar *text;
+} KithRow;
+
+struct _KithHistory {
+	sqlite3 *db;
+	gchar *path;
+	KithHistoryLimits limits;
+	GHashTable *series; /* "device\x1f field" -> KithSeries */
+	GArray *pending;    /* KithRow */
+	guint flush_id;
+	gint64 pruned_at;
+	gboolean failing; /* the last write failed: said once */
+	guint dropped;
+};
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+void
+kith_sample_free (KithSample *sample)
+{
+	if (sample == NULL)
+		return;
+	g_free (sample->field);
+	kith_value_clear (&sample->value);
+	g_free (sample);
+}
+
+static void
+kith_row_clear (gpointer data)
+{
+	g_free (((KithRow *)data)->text);
+}
+
+static gboolean
+kith_history_exec (KithHistory *self, const gchar *sql, GError **error)
+{
+	gchar *message = NULL;
+	if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s", self->path,
+		             message != NULL ? message : sqlite3_errmsg (self->db));
+		sqlite3_free (message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static sqlite3_stmt *
+kith_history_prepare (KithHistory *self, const gchar *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		g_warning ("%s: %s", self->path, sqlite3_errmsg (self->db));
+		return NULL;
+	}
+	return stmt;
+}
+
+KithHistory *
+kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits,
+                   GError **error)
+{
+	KithHistory *self = g_new0 (KithHistory, 1);
+	mode_t old;
+	int rc;
+
+	self->limits = *limits;
+	self->path = g_build_filename (state_directory, "history.db", NULL);
+	self->series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	self->pending = g_array_new (FALSE, TRUE, sizeof (KithRow));
+	g_array_set_clear_func (self->pending, kith_row_clear);
+	old = umask (0077);
+	rc = sqlite3_open_v2 (self->path, &self->db,
+	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	umask (old);
+	if (rc != SQLITE_OK) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot open %s: %s", self->path,
+		             sqlite3_errmsg (self->db));
+		kith_history_free (self);
+		return NULL;
+	}
+	sqlite3_busy_timeout (self->db, 5000);
+	/* incremental vacuum must be chosen before the first table: space freed by the ring
+	 * can then be given back */
+	if (!kith_history_exec (self,
+	                        "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; "
+	                        "PRAGMA synchronous=NORMAL;",
+	                        error) ||
+	    !kith_history_exec (self, kith_history_schema, error)) {
+		kith_history_free (self);
+		return NULL;
+	}
+	(void)g_chmod (self->path, 0600);
+	return self;
+}
+
+void
+kith_history_free (KithHistory *self)
+{
+	if (self == NULL)
+		return;
+	if (self->db != NULL)
+		kith_history_flush (self);
+	g_clear_handle_id (&self->flush_id, g_source_remove);
+	if (self->db != NULL)
+		sqlite3_close (self->db);
+	g_array_unref (self->pending);
+	g_hash_table_unref (self->series);
+	g_free (self->path);
+	g_free (self);
+}
+
+/* the series of a device's field: its id (made on first use) and newest time */
+static KithSeries *
+kith_history_series (KithHistory *self, const gchar *device_id, const KithField *field)
+{
+	g_autofree gchar *key = g_strdup_printf ("%s\x1f%s", device_id, field->name);
+	KithSeries *series = g_hash_table_lookup (self->series, key);
+	g_autoptr (sqlite3_stmt) stmt = NULL;
+
+	if (series != NULL)
+		return series;
+	stmt = kith_history_prepare (self, "INSERT INTO series (device, field, type) "
+	                                   "VALUES (?1, ?2, ?3) ON CONFLICT (device, field) DO "
+	                                   "UPDATE SET type = excluded.type RETURNING id");
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (stmt, 2, field->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int (stmt, 3, field->type);
+	if (sqlite3_step (stmt) != SQLITE_ROW) {
+		if (!self->failing)
+			g_warning ("%s: %s", self->path, sqlite3_errmsg (self->db));
+		self->failing = TRUE;
+		return NULL;
+	}
+	series = g_new0 (KithSeries, 1);
+	series->id = sqlite3_column_int64 (stmt, 0);
+	series->type = field->type;
+	g_clear_pointer (&stmt, sqlite3_finalize);
+	stmt = kith_history_prepare (self, "SELECT MAX(t) FROM readings WHERE series = ?1");
+	if (stmt != NULL) {
+		sqlite3_bind_int64 (stmt, 1, series->id);
+		if (sqlite3_step (stmt) == SQLITE_ROW)
+			series->last = sqlite3_column_int64 (stmt, 0);
+	}
+	g_hash_table_insert (self->series, g_steal_pointer (&key), series);
+	return series;
+}
+
+static gboolean
+kith_history_flush_cb (gpointer user_data)
+{
+	KithHistory *self = user_data;
+	self->flush_id = 0;
+	kith_history_flush (self);
+	return G_SOURCE_REMOVE;
+}
+
+void
+kith_history_record (KithHistory *self, KithDevice *device)
+{
+	GPtrArray *fields = kith_device_get_fields (device);
+
+	if (self == NULL || self->limits.days == 0)
+		return;
+	for (guint i = 0; i < fields->len; i++) {
+		const KithField *field = g_ptr_array_index (fields, i);
+		const KithValue *value = kith_device_get_value (device, field->name);
+		KithSeries *series;
+		KithRow row = { 0 };
+
+		/* identity fields (a model name) are not readings */
+		if (value == NULL || !value->valid || field->categories == KITH_FIELD_IDENTITY)
+			continue;
+		series = kith_history_series (self, kith_device_get_id (device), field);
+		if (series == NULL || value->timestamp <= series->last)
+			continue;
+		series->last = value->timestamp;
+		row.series = series->id;
+		row.t = value->timestamp;
+		row.type = field->type;
+		row.number = value->type == KITH_VALUE_BOOLEAN ? value->boolean : value->number;
+		row.integer = value->integer;
+		row.text = g_strdup (value->string);
+		g_array_append_val (self->pending, row);
+	}
+	if (self->pending->len >= KITH_HISTORY_FLUSH_ROWS)
+		kith_history_flush (self);
+	else if (self->pending->len > 0 && self->flush_id == 0)
+		self->flush_id =
+		        g_timeout_add_seconds (KITH_HISTORY_FLUSH_S, kith_history_flush_cb, self);
+}
+
+static void
+kith_history_bind_row (sqlite3_stmt *stmt, const KithRow *row)
+{
+	sqlite3_bind_int64 (stmt, 1, row->series);
+	sqlite3_bind_int64 (stmt, 2, row->t);
+	switch (row->type) {
+	case KITH_VALUE_NUMERIC:
+		sqlite3_bind_double (stmt, 3, row->number);
+		break;
+	case KITH_VALUE_BOOLEAN:
+		sqlite3_bind_int (stmt, 3, row->number != 0);
+		break;
+	case KITH_VALUE_INT:
+		sqlite3_bind_int64 (stmt, 3, row->integer);
+		break;
+	case KITH_VALUE_STRING:
+		sqlite3_bind_null (stmt, 3);
+		break;
+	}
+	if (row->text != NULL)
+		sqlite3_bind_text (stmt, 4, row->text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null (stmt, 4);
+}
+
+/* what the database holds in pages in use, in bytes */
+static gint64
+kith_history_used_bytes (KithHistory *self)
+{
+	gint64 pages = 0, free_pages = 0, page_size = 4096;
+	g_autoptr (sqlite3_stmt) count = kith_history_prepare (self, "PRAGMA page_count");
+	g_autoptr (sqlite3_stmt) freelist = kith_history_prepare (self, "PRAGMA freelist_count");
+	g_autoptr (sqlite3_stmt) size = kith_history_prepare (self, "PRAGMA page_size");
+
+	if (count != NULL && sqlite3_step (count) == SQLITE_ROW)
+		pages = sqlite3_column_int64 (count, 0);
+	if (freelist != NULL && sqlite3_step (freelist) == SQLITE_ROW)
+		free_pages = sqlite3_column_int64 (freelist, 0);
+	if (size != NULL && sqlite3_step (size) == SQLITE_ROW)
+		page_size = sqlite3_column_int64 (size, 0);
+	return (pages - free_pages) * page_size;
+}
+
+/* deletes the readings older than cutoff, series by series (the primary key's order) */
+static void
+kith_history_delete_before (KithHistory *self, gint64 cutoff)
+{
+	g_autoptr (sqlite3_stmt) ids = kith_history_prepare (self, "SELECT id FROM series");
+	g_autoptr (sqlite3_stmt) del =
+	        kith_history_prepare (self, "DELETE FROM readings WHERE series = ?1 AND t < ?2");
+
+	if (ids == NULL || del == NULL)
+		return;
+	while (sqlite3_step (ids) == SQLITE_ROW) {
+		sqlite3_reset (del);
+		sqlite3_bind_int64 (del, 1, sqlite3_column_int64 (ids, 0));
+		sqlite3_bind_int64 (del, 2, cutoff);
+		(void)sqlite3_step (del);
+	}
+}
+
+/* the oldest reading kept (0: none) */
+static gint64
+kith_history_oldest (KithHistory *self)
+{
+	g_autoptr (sqlite3_stmt) ids = kith_history_prepare (self, "SELECT id FROM series");
+	g_autoptr (sqlite3_stmt) min =
+	        kith_history_prepare (self, "SELECT MIN(t) FROM readings WHERE series = ?1");
+	gint64 oldest = 0;
+
+	if (ids == NULL || min == NULL)
+		return 0;
+	while (sqlite3_step (ids) == SQLITE_ROW) {
+		sqlite3_reset (min);
+		sqlite3_bind_int64 (min, 1, sqlite3_column_int64 (ids, 0));
+		if (sqlite3_step (min) == SQLITE_ROW && sqlite3_column_type (min, 0) != SQLITE_NULL) {
+			gint64 t = sqlite3_column_int64 (min, 0);
+			if (oldest == 0 || t < oldest)
+				oldest = t;
+		}
+	}
+	return oldest;
+}
+
+/* the ring: by age at most once an hour, by size whenever it is past its limit */
+static void
+kith_history_prune (KithHistory *self)
+{
+	gint64 now = g_get_real_time ();
+	gint64 limit = (gint64)self->limits.max_mb * 1024 * 1024;
+
+	if (now - self->pruned_at > (gint64)KITH_HISTORY_PRUNE_S * G_USEC_PER_SEC) {
+		self->pruned_at = now;
+		kith_history_delete_before (self,
+		                            now - (gint64)self->limits.days * 86400 * G_USEC_PER_SEC);
+	}
+	for (guint round = 0; limit > 0 && round < 10 && kith_history_used_bytes (self) > limit;
+	     round++) {
+		gint64 oldest = kith_history_oldest (self);
+		if (oldest == 0)
+			break;
+		/* the oldest tenth of the time kept goes */
+		kith_history_delete_before (self, oldest + MAX ((now - oldest) / 10, 1));
+	}
+	(void)kith_history_exec (self, "PRAGMA incremental_vacuum", NULL);
+}
+
+void
+kith_history_flush (KithHistory *self)
+{
+	g_autoptr (sqlite3_stmt) insert = NULL;
+	g_autoptr (GError) error = NULL;
+	gboolean ok = TRUE;
+
+	g_clear_handle_id (&self->flush_id, g_source_remove);
+	if (self->pending->len == 0)
+		return;
+	insert = kith_history_prepare (self, "INSERT OR REPLACE INTO readings (series, t, num, "
+	                                     "txt) VALUES (?1, ?2, ?3, ?4)");
+	if (insert == NULL || !kith_history_exec (self, "BEGIN", &error)) {
+		ok = FALSE;
+	} else {
+		for (guint i = 0; i < self->pending->len && ok; i++) {
+			sqlite3_reset (insert);
+			kith_history_bind_row (insert, &g_array_index (self->pending, KithRow, i));
+			ok = sqlite3_step (insert) == SQLITE_DONE;
+		}
+		if (ok)
+			ok = kith_history_exec (self, "COMMIT", &error);
+		else
+			(void)kith_history_exec (self, "ROLLBACK", NULL);
+	}
+	if (!ok) {
+		/* kept for the next time; bounded, the oldest go first */
+		if (!self->failing)
+			g_warning ("%s: readings could not be written (%s); they wait in memory",
+			           self->path,
+			           error != NULL ? error->message : sqlite3_errmsg (self->db));
+		self->failing = TRUE;
+		if (self->pending->len > KITH_HISTORY_PENDING_MAX) {
+			guint drop = self->pending->len - KITH_HISTORY_PENDING_MAX;
+			g_array_remove_range (self->pending, 0, drop);
+			self->dropped += drop;
+		}
+		if (self->flush_id == 0)
+			self->flush_id = g_timeout_add_seconds (KITH_HISTORY_FLUSH_S,
+			                                        kith_history_flush_cb, self);
+		return;
+	}
+	if (self->failing)
+		g_message ("%s: readings are written again%s", self->path,
+		           self->dropped > 0 ? " (the oldest of those waiting were dropped)" : "");
+	self->failing = FALSE;
+	self->dropped = 0;
+	g_array_set_size (self->pending, 0);
+	kith_history_prune (self);
+}
+
+GPtrArray *
+kith_history_query (KithHistory *self, const gchar *device_id, GPtrArray *names, gint64 from,
+                    gint64 to, guint max)
+{
+	GPtrArray *samples = g_ptr_array_new_with_free_func ((GDestroyNotify)kith_sample_free);
+	g_autoptr (sqlite3_stmt) stmt = NULL;
+
+	if (self == NULL)
+		return samples;
+	kith_history_flush (self);
+	stmt = kith_history_prepare (
+	        self, from > 0 ? "SELECT s.field, s.type, r.t, r.num, r.txt FROM readings r JOIN "
+	                         "series s ON s.id = r.series WHERE s.device = ?1 AND r.t >= ?2 "
+	                         "AND r.t <= ?3 ORDER BY r.t ASC LIMIT ?4"
+	                       : "SELECT s.field, s.type, r.t, r.num, r.txt FROM readings r JOIN "
+	                         "series s ON s.id = r.series WHERE s.device = ?1 AND r.t >= ?2 "
+	                         "AND r.t <= ?3 ORDER BY r.t DESC LIMIT ?4");
+	if (stmt == NULL)
+		return samples;
+	sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64 (stmt, 2, from);
+	sqlite3_bind_int64 (stmt, 3, to > 0 ? to : G_MAXINT64);
+	/* the field filter is applied below: names are few, rows are what the limit counts */
+	sqlite3_bind_int64 (stmt, 4, names != NULL ? G_MAXINT32 : max);
+	while (sqlite3_step (stmt) == SQLITE_ROW && samples->len < max) {
+		const gchar *field = (const gchar *)sqlite3_column_text (stmt, 0);
+		KithSample *sample;
+
+		if (!kith_field_names_contain (names, field))
+			continue;
+		sample = g_new0 (KithSample, 1);
+		sample->field = g_strdup (field);
+		sample->value.type = (KithValueType)sqlite3_column_int (stmt, 1);
+		sample->value.valid = TRUE;
+		sample->value.timestamp = sqlite3_column_int64 (stmt, 2);
+		switch (sample->value.type) {
+		case KITH_VALUE_NUMERIC:
+			sample->value.number = sqlite3_column_double (stmt, 3);
+			break;
+		case KITH_VALUE_BOOLEAN:
+			sample->value.boolean = sqlite3_column_int (stmt, 3) != 0;
+			break;
+		case KITH_VALUE_INT:
+			sample->value.integer = sqlite3_column_int64 (stmt, 3);
+			break;
+		case KITH_VALUE_STRING:
+			sample->value.string = g_strdup ((const gchar *)sqlite3_column_text (stmt, 4));
+			break;
+		}
+		g_ptr_array_add (samples, sample);
+	}
+	/* the newest were taken last first: oldest first again */
+	if (from <= 0) {
+		for (guint i = 0; i < samples->len / 2; i++) {
+			gpointer tmp = samples->pdata[i];
+			samples->pdata[i] = samples->pdata[samples->len - 1 - i];
+			samples->pdata[samples->len - 1 - i] = tmp;
+		}
+	}
+	return samples;
+}
+
+void
+kith_history_forget (KithHistory *self, const gchar *device_id)
+{
+	g_autoptr (sqlite3_stmt) readings = NULL;
+	g_autoptr (sqlite3_stmt) series = NULL;
+	GHashTableIter iter;
+	gpointer key;
+	g_autofree gchar *prefix = g_strdup_printf ("%s\x1f", device_id);
+
+	if (self == NULL)
+		return;
+	kith_history_flush (self);
+	readings = kith_history_prepare (self, "DELETE FROM readings WHERE series IN (SELECT id "
+	                                       "FROM series WHERE device = ?1)");
+	series = kith_history_prepare (self, "DELETE FROM series WHERE device = ?1");
+	if (readings == NULL || series == NULL)
+		return;
+	sqlite3_bind_text (readings, 1, device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text (series, 1, device_id, -1, SQLITE_TRANSIENT);
+	(void)sqlite3_step (readings);
+	(void)sqlite3_step (series);
+	g_hash_table_iter_init (&iter, self->series);
+	while (g_hash_table_iter_next (&iter, &key, NULL)) {
+		if (g_str_has_prefix (key, prefix))
+			g_hash_table_iter_remove (&iter);
+	}
+}
+
+guint64
+kith_history_count (KithHistory *self)
+{
+	g_autoptr (sqlite3_stmt) stmt = kith_history_prepare (self, "SELECT COUNT(*) FROM readings");
+	if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
+		return 0;
+	return (guint64)sqlite3_column_int64 (stmt, 0);
+}
+
+guint
+kith_history_pending (KithHistory *self)
+{
+	return self->pending->len;
+}
