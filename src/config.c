@@ -21,7 +21,7 @@ typedef struct {
 } KithConfigGroup;
 
 static const gchar *const kith_keys_kith[] = { "StateDirectory", "HistoryDays", "HistoryMaxMB",
-	                                         NULL };
+	                                       NULL };
 static const gchar *const kith_keys_xmpp[] = {
 	"Mode",         "Server",        "Port",      "Domain",          "Resource",
 	"Register",     "Tls",           "TlsCaFile", "ComponentDomain", "ComponentSecret",
@@ -577,8 +577,8 @@ kith_config_load (const gchar *path, GError **error)
 		kith_config_set_str (&config->state_directory, dirs[0]);
 	}
 	/* the readings kept on disk (history.db): 30 days, at most 64 MB */
-	if (!kith_config_get_uint (config, "kith", "HistoryDays", 30, 0, 3650, &config->history_days,
-	                           error) ||
+	if (!kith_config_get_uint (config, "kith", "HistoryDays", 30, 0, 3650,
+	                           &config->history_days, error) ||
 	    !kith_config_get_uint (config, "kith", "HistoryMaxMB", 64, 1, 1000000,
 	                           &config->history_max_mb, error))
 		return NULL;

@@ -445,8 +445,8 @@ kith_daemon_start (KithDaemon *self, GError **error)
 			                     self->config->history_max_mb };
 		g_autoptr (GError) error_local = NULL;
 		/* without its history the gateway still runs: said, and on it goes */
-		self->history = kith_history_open (self->config->state_directory, &limits,
-		                                   &error_local);
+		self->history =
+		        kith_history_open (self->config->state_directory, &limits, &error_local);
 		if (self->history == NULL)
 			g_warning ("no history: %s", error_local->message);
 		kith_device_list_set_history (self->devices, self->history);

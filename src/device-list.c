@@ -40,7 +40,7 @@ struct _KithDeviceList {
 	gboolean restoring; /* adding devices from the store: nothing to write */
 	KithDeviceListClashFunc clash;
 	gpointer clash_data;
-	gboolean quiet; /* a trial: refusals are not logged */
+	gboolean quiet;       /* a trial: refusals are not logged */
 	KithHistory *history; /* every reading is kept there (not owned) */
 };
 

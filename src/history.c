@@ -103,8 +103,7 @@ kith_history_prepare (KithHistory *self, const gchar *sql)
 }
 
 KithHistory *
-kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits,
-                   GError **error)
+kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits, GError **error)
 {
 	KithHistory *self = g_new0 (KithHistory, 1);
 	mode_t old;
@@ -117,7 +116,8 @@ kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits
 	g_array_set_clear_func (self->pending, kith_row_clear);
 	old = umask (0077);
 	rc = sqlite3_open_v2 (self->path, &self->db,
-	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                      NULL);
 	umask (old);
 	if (rc != SQLITE_OK) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot open %s: %s", self->path,
@@ -313,7 +313,8 @@ kith_history_oldest (KithHistory *self)
 	while (sqlite3_step (ids) == SQLITE_ROW) {
 		sqlite3_reset (min);
 		sqlite3_bind_int64 (min, 1, sqlite3_column_int64 (ids, 0));
-		if (sqlite3_step (min) == SQLITE_ROW && sqlite3_column_type (min, 0) != SQLITE_NULL) {
+		if (sqlite3_step (min) == SQLITE_ROW &&
+		    sqlite3_column_type (min, 0) != SQLITE_NULL) {
 			gint64 t = sqlite3_column_int64 (min, 0);
 			if (oldest == 0 || t < oldest)
 				oldest = t;
@@ -331,8 +332,8 @@ kith_history_prune (KithHistory *self)
 
 	if (now - self->pruned_at > (gint64)KITH_HISTORY_PRUNE_S * G_USEC_PER_SEC) {
 		self->pruned_at = now;
-		kith_history_delete_before (self,
-		                            now - (gint64)self->limits.days * 86400 * G_USEC_PER_SEC);
+		kith_history_delete_before (self, now - (gint64)self->limits.days * 86400 *
+		                                                  G_USEC_PER_SEC);
 	}
 	for (guint round = 0; limit > 0 && round < 10 && kith_history_used_bytes (self) > limit;
 	     round++) {
@@ -442,7 +443,8 @@ kith_history_query (KithHistory *self, const gchar *device_id, GPtrArray *names,
 			sample->value.integer = sqlite3_column_int64 (stmt, 3);
 			break;
 		case KITH_VALUE_STRING:
-			sample->value.string = g_strdup ((const gchar *)sqlite3_column_text (stmt, 4));
+			sample->value.string =
+			        g_strdup ((const gchar *)sqlite3_column_text (stmt, 4));
 			break;
 		}
 		g_ptr_array_add (samples, sample);
@@ -489,7 +491,8 @@ kith_history_forget (KithHistory *self, const gchar *device_id)
 guint64
 kith_history_count (KithHistory *self)
 {
-	g_autoptr (sqlite3_stmt) stmt = kith_history_prepare (self, "SELECT COUNT(*) FROM readings");
+	g_autoptr (sqlite3_stmt) stmt =
+	        kith_history_prepare (self, "SELECT COUNT(*) FROM readings");
 	if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
 		return 0;
 	return (guint64)sqlite3_column_int64 (stmt, 0);

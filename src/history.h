@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 typedef struct _KithHistory KithHistory;
 
 typedef struct {
-	guint days;  /* readings older than this go (0: no history at all) */
+	guint days;   /* readings older than this go (0: no history at all) */
 	guint max_mb; /* the database stays below this */
 } KithHistoryLimits;
 

@@ -100,15 +100,14 @@ kith_identity_read_history (KithIdentity *self, KithOperation *op)
 
 	if (!request->historical || request->reply != KITH_REPLY_IQ)
 		return FALSE;
-	samples = kith_history_query (self->history, self->id, request->field_names,
-	                              request->since, request->until,
-	                              KITH_HISTORY_READOUT_MAX);
+	samples = kith_history_query (self->history, self->id, request->field_names, request->since,
+	                              request->until, KITH_HISTORY_READOUT_MAX);
 	for (guint start = 0; start < samples->len || (start == 0 && only);
 	     start += KITH_HISTORY_MESSAGE_MAX) {
 		gboolean last = start + KITH_HISTORY_MESSAGE_MAX >= samples->len;
-		kith_identity_send (self, kith_sensordata_history (&self->protocol, request, samples,
-		                                                   start, KITH_HISTORY_MESSAGE_MAX,
-		                                                   last && only));
+		kith_identity_send (
+		        self, kith_sensordata_history (&self->protocol, request, samples, start,
+		                                       KITH_HISTORY_MESSAGE_MAX, last && only));
 		if (last)
 			break;
 	}

@@ -16,12 +16,12 @@ G_BEGIN_DECLS
 typedef struct _KithIdentity KithIdentity;
 typedef void (*KithIdentityFunc) (KithIdentity *identity, gpointer user_data);
 
-/* history: where historical readouts are answered from (NULL: none). transport: how it speaks (owned: the identity holds the reference given). online: called
- * each time the device comes online */
+/* history: where historical readouts are answered from (NULL: none). transport: how it speaks
+ * (owned: the identity holds the reference given). online: called each time the device comes online
+ */
 KithIdentity *kith_identity_new (KithConfig *config, KithStore *store, KithHistory *history,
-                                 KithPolicy *policy, KithTransport *transport,
-                                 KithDevice *device, KithIdentityFunc online,
-                                 gpointer user_data);
+                                 KithPolicy *policy, KithTransport *transport, KithDevice *device,
+                                 KithIdentityFunc online, gpointer user_data);
 void kith_identity_free (KithIdentity *self);
 void kith_identity_start (KithIdentity *self);
 /* sends unavailable and closes; done runs once closed */

@@ -179,8 +179,8 @@ kith_sensordata_parse_req (KithProtocol *protocol, xmpp_stanza_t *iq, xmpp_stanz
 	for (guint i = 0; i < 2; i++) {
 		const gchar *name = i == 0 ? "from" : "to";
 		const char *text = xmpp_stanza_get_attribute (req, name);
-		if (text != NULL && !kith_timestamp_parse (text, i == 0 ? &request->since
-		                                                         : &request->until)) {
+		if (text != NULL &&
+		    !kith_timestamp_parse (text, i == 0 ? &request->since : &request->until)) {
 			g_autofree gchar *why = g_strdup_printf ("%s is not an xs:dateTime", name);
 			kith_sensordata_reject (protocol, iq, out, "modify", "bad-request", why);
 			return NULL;

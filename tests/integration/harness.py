@@ -581,7 +581,10 @@ class Kithd:
                         f'{tail(self.log)}')
                 reply = peer.ping(self.full(device), timeout=5)
                 err = error_of(reply)
-                if err is None or err[1] != 'service-unavailable':
+                # Prosody's answers while a device (or kithd's component) is
+                # not there: anything else comes from kithd
+                if err is None or err[1] not in ('service-unavailable',
+                                                 'remote-server-timeout'):
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(f'{device} not online after '

@@ -42,7 +42,7 @@ class HistoryTest(KithTestCase):
 
         reply, msgs = readout_raw(alice, kithd.full(THERMO), '61',
                                   f"historical='true' from='{utc(before)}'")
-        self.assertEqual(reply.get('type'), 'result', error_of(reply))
+        self.assertEqual(reply.get('type'), 'result', str(error_of(reply)))
         fields = fields_of(msgs)
         self.assertTrue(fields, 'no historical readings')
         for field in fields:

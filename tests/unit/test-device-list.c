@@ -66,7 +66,8 @@ make_device (const gchar *id, gdouble temperature)
 	field = kith_field_new ("Fan", KITH_VALUE_BOOLEAN, NULL);
 	field->writable = TRUE;
 	kith_device_add_field (device, field);
-	kith_device_set_number (device, "Temperature", temperature, G_GINT64_CONSTANT (1764000000) * G_USEC_PER_SEC);
+	kith_device_set_number (device, "Temperature", temperature,
+	                        G_GINT64_CONSTANT (1764000000) * G_USEC_PER_SEC);
 	kith_device_set_manufacturer (device, "example.net");
 	kith_device_set_model (device, "T1");
 	return device;

@@ -25,10 +25,12 @@ make_device (const gchar *id)
 static void
 sample (KithHistory *history, KithDevice *device, gint64 t, gdouble value)
 {
-	KithValue mode = { .type = KITH_VALUE_STRING, .valid = TRUE, .string = (gchar *)"eco",
-		           .timestamp = t };
-	KithValue model = { .type = KITH_VALUE_STRING, .valid = TRUE, .string = (gchar *)"M1",
-		            .timestamp = t };
+	KithValue mode = {
+		.type = KITH_VALUE_STRING, .valid = TRUE, .string = (gchar *)"eco", .timestamp = t
+	};
+	KithValue model = {
+		.type = KITH_VALUE_STRING, .valid = TRUE, .string = (gchar *)"M1", .timestamp = t
+	};
 	kith_device_set_number (device, "T", value, t);
 	kith_device_set_boolean (device, "On", value > 20, t);
 	kith_device_set_value (device, "Mode", &mode);
@@ -64,8 +66,8 @@ test_history_keep_and_query (void)
 	g_assert_cmpuint (kith_history_pending (history), ==, 0);
 	g_assert_cmpuint (all->len, ==, 30);
 	for (guint i = 1; i < all->len; i++)
-		g_assert_cmpint (((KithSample *)g_ptr_array_index (all, i - 1))->value.timestamp, <=,
-		                 ((KithSample *)g_ptr_array_index (all, i))->value.timestamp);
+		g_assert_cmpint (((KithSample *)g_ptr_array_index (all, i - 1))->value.timestamp,
+		                 <=, ((KithSample *)g_ptr_array_index (all, i))->value.timestamp);
 	/* a window, and a field filter; the values come back typed */
 	g_ptr_array_add (names, (gpointer) "T");
 	window = kith_history_query (history, "a", names, now - 5 * G_USEC_PER_SEC,
