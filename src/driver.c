@@ -12,6 +12,12 @@
 #ifdef KITH_DRIVER_MQTT
 #include "drivers/mqtt/mqtt.h"
 #endif
+#ifdef KITH_DRIVER_GPIO
+#include "drivers/gpio/gpio.h"
+#endif
+#ifdef KITH_DRIVER_I2C
+#include "drivers/i2c/i2c.h"
+#endif
 
 typedef struct {
 	gchar *bus_name;
@@ -40,6 +46,12 @@ static const KithDriverEntry kith_drivers[] = {
 #ifdef KITH_DRIVER_MQTT
 	{ "mqtt", kith_mqtt_driver_get_type },
 #endif
+#ifdef KITH_DRIVER_GPIO
+	{ "gpio", kith_gpio_driver_get_type },
+#endif
+#ifdef KITH_DRIVER_I2C
+	{ "i2c", kith_i2c_driver_get_type },
+#endif
 	{ NULL, NULL },
 };
 
@@ -49,6 +61,12 @@ static const gchar *const kith_driver_name_list[] = {
 #endif
 #ifdef KITH_DRIVER_MQTT
 	"mqtt",
+#endif
+#ifdef KITH_DRIVER_GPIO
+	"gpio",
+#endif
+#ifdef KITH_DRIVER_I2C
+	"i2c",
 #endif
 	NULL,
 };
