@@ -46,8 +46,10 @@ if [[ -z ${kver:-} ]]; then
 	exit 1
 fi
 
+# what the cache holds; a change here makes the next run prepare it again
+recipe="$kver modules:configfs,i2c-dev,i2c-stub,gpio-sim,virtio-console"
 out=$cache/$kver
-if [[ -f $out/done ]]; then
+if [[ -f $out/done && $(cat "$out/done") == "$recipe" ]]; then
 	printf '%s\n' "$out"
 	exit 0
 fi
@@ -117,7 +119,11 @@ strip --strip-debug "$src/gpio-sim.ko"
 
 modules=$root/lib/modules/$kver/kernel
 cp "$src/gpio-sim.ko" "$out/modules/"
-for module in fs/configfs/configfs.ko drivers/i2c/i2c-dev.ko drivers/i2c/i2c-stub.ko; do
+# virtio-console: the host's channels into the guest (virtio-serial ports)
+for module in fs/configfs/configfs.ko drivers/i2c/i2c-dev.ko drivers/i2c/i2c-stub.ko \
+	drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci.ko \
+	drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko \
+	drivers/char/virtio_console.ko; do
 	cp "$modules/$module" "$out/modules/"
 done
 
@@ -129,7 +135,7 @@ if [[ ! -s $out/vmlinux ]]; then
 	say "could not unpack vmlinux from $vmlinuz"
 	exit 1
 fi
-printf '%s\n' "$kver" >"$out/done"
+printf '%s\n' "$recipe" >"$out/done"
 rm -rf -- "$work"
 # earlier ABIs are of no further use
 for old in "$cache"/*-amd64; do
