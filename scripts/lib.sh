@@ -9,15 +9,21 @@
 KITH_BUILD_PACKAGES=(
 	meson ninja-build pkg-config gcc libc6-dev
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libjson-glib-dev libqrencode-dev libpng-dev
-	libmosquitto-dev
+	libmosquitto-dev libgpiod-dev
 	prosody python3-slixmpp python3-lxml openssl ca-certificates
 )
 # and on top of those, what the test suites use (ejabberd: a second real
-# server for the component mode tests, run privately like prosody)
+# server for the component mode tests, run privately like prosody; the
+# hardware tier, tests/hw: qemu, the guest's busybox and i2c-tools, and what
+# building gpio-sim against debian's kernel headers needs: make, libelf1 for
+# the kbuild tools, cpio and xz-utils. the kernel itself, its headers and
+# source are fetched from debian's archive with apt-get download and cached
+# in the build directory)
 # shellcheck disable=SC2034
 KITH_TEST_PACKAGES=(
 	"${KITH_BUILD_PACKAGES[@]}"
 	sqlite3 valgrind zbar-tools ejabberd mosquitto
+	qemu-system-x86 busybox-static i2c-tools cpio xz-utils make libelf1
 )
 
 kith_log() {

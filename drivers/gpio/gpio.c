@@ -214,9 +214,14 @@ kith_gpio_describe (KithDriver *driver, GString *out)
 {
 	KithGpioDriver *self = KITH_GPIO_DRIVER (driver);
 	for (guint i = 0; i < self->items->len; i++) {
-		KithDevice *device = kith_gpio_item_get_device (g_ptr_array_index (self->items, i));
-		g_string_append_printf (out, "  %s: %s\n", kith_device_get_id (device),
-		                        kith_device_get_model (device));
+		KithGpioItem *item = g_ptr_array_index (self->items, i);
+		KithGpioItemConfig *config = kith_gpio_item_get_config (item);
+		g_autofree gchar *lines = g_strjoinv (", ", config->lines);
+		g_string_append_printf (out, "  %s: %s, line%s %s on %s\n",
+		                        kith_device_get_id (kith_gpio_item_get_device (item)),
+		                        kith_device_get_model (kith_gpio_item_get_device (item)),
+		                        config->lines[1] != NULL ? "s" : "", lines,
+		                        config->chip != NULL ? config->chip : "any chip");
 	}
 }
 

@@ -67,6 +67,12 @@ kith_gpio_item_get_device (KithGpioItem *self)
 	return self->device;
 }
 
+KithGpioItemConfig *
+kith_gpio_item_get_config (KithGpioItem *self)
+{
+	return self->config;
+}
+
 void
 kith_gpio_item_set_closed_func (KithGpioItem *self, GFunc func, gpointer user_data)
 {

@@ -16,6 +16,7 @@ typedef struct _KithGpioItem KithGpioItem;
 KithGpioItem *kith_gpio_item_new (KithGpioItemConfig *config, KithDevice *device);
 void kith_gpio_item_free (KithGpioItem *self);
 KithDevice *kith_gpio_item_get_device (KithGpioItem *self);
+KithGpioItemConfig *kith_gpio_item_get_config (KithGpioItem *self);
 /* requests the lines; on failure the device does not answer, with the reason */
 gboolean kith_gpio_item_open (KithGpioItem *self, GError **error);
 void kith_gpio_item_close (KithGpioItem *self, const gchar *reason);

@@ -23,6 +23,7 @@ struct _KithI2cDriver {
 	gboolean scanning;
 	gboolean started;
 	guint poll_id;
+	gchar *scan_error; /* the last scan failure, said once */
 };
 
 G_DEFINE_FINAL_TYPE (KithI2cDriver, kith_i2c_driver, KITH_TYPE_DRIVER)
@@ -258,10 +259,12 @@ kith_i2c_scan_done_cb (gpointer result, const GError *error, gpointer user_data)
 	self->scanning = FALSE;
 	if (error != NULL) {
 		/* tried again at the next poll: the adapter may come (a module, a USB adapter) */
-		if (self->started)
-			g_warning ("bus %s: scan of i2c-%u: %s",
+		if (self->started && g_strcmp0 (self->scan_error, error->message) != 0)
+			g_warning ("bus %s: scan of i2c-%u: %s (trying again every %u s)",
 			           kith_driver_get_bus_name (KITH_DRIVER (self)), self->adapter,
-			           error->message);
+			           error->message, self->interval);
+		g_free (self->scan_error);
+		self->scan_error = g_strdup (error->message);
 		return;
 	}
 	self->scanned = TRUE;
@@ -396,6 +399,7 @@ kith_i2c_driver_finalize (GObject *object)
 	g_ptr_array_unref (self->readouts);
 	g_ptr_array_unref (self->named);
 	g_string_free (self->found, TRUE);
+	g_free (self->scan_error);
 	G_OBJECT_CLASS (kith_i2c_driver_parent_class)->finalize (object);
 }
 

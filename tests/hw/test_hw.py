@@ -491,7 +491,7 @@ def scenario(guest, checks, kithd):
                    check_config)
 
     guest.sh('mkfifo /tmp/monitor.in')
-    guest.sh('G_MESSAGES_DEBUG='kith-gpio kith-i2c' /usr/bin/kith-bus-monitor /etc/hw.conf '
+    guest.sh('G_MESSAGES_DEBUG="kith-gpio kith-i2c" /usr/bin/kith-bus-monitor /etc/hw.conf '
              '</tmp/monitor.in >/dev/vport0p2 2>/dev/ttyS0 &')
     guest.sh('exec 3>/tmp/monitor.in')
     guest.wait_event(lambda e: e.get('event') == 'started', 'the monitor started', 30)
