@@ -492,7 +492,7 @@ def scenario(guest, checks, kithd):
 
     guest.sh('mkfifo /tmp/monitor.in')
     guest.sh('G_MESSAGES_DEBUG="kith-gpio kith-i2c" /usr/bin/kith-bus-monitor /etc/hw.conf '
-             '</tmp/monitor.in >/dev/vport0p2 2>/dev/ttyS0 &')
+             '</tmp/monitor.in >/dev/vport0p2 2>/dev/ttyS0 & echo $! >/tmp/monitor.pid')
     guest.sh('exec 3>/tmp/monitor.in')
     guest.wait_event(lambda e: e.get('event') == 'started', 'the monitor started', 30)
 
@@ -652,7 +652,14 @@ def scenario(guest, checks, kithd):
     checks.run('i2c: a chip that NACKs does not answer, and comes back by itself',
                i2c_gone_and_back)
 
-    guest.sh('echo quit >&3')
+    def clean_exit():
+        guest.sh('echo quit >&3')
+        status = guest.sh('wait $(cat /tmp/monitor.pid); echo $?', timeout=60).strip()
+        expect(status == '0', f'kith-bus-monitor exited with {status}')
+        console = guest.console_text()
+        for text in ('AddressSanitizer', 'LeakSanitizer', 'runtime error:', 'CRITICAL'):
+            expect(text not in console, f'{text} on the console')
+    checks.run('the monitor stops cleanly, nothing critical logged', clean_exit)
 
 
 if __name__ == '__main__':
