@@ -126,6 +126,8 @@ kith_i2c_setup (KithDriver *driver, GKeyFile *keyfile, const gchar *group, GErro
 			return FALSE;
 		}
 	}
+	/* without a scan every device is named in the configuration: nothing to give back */
+	kith_driver_set_discovers (driver, self->scan);
 	if (!kith_i2c_parse_addresses (addresses, kith_i2c_chip_names (), self->scan_addresses,
 	                               self->named, &error_local)) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "[%s] Addresses: %s", group,

@@ -335,6 +335,15 @@ test_config (void)
 		g_assert_nonnull (kith_device_find_field (device, "Pressure"));
 		g_assert_true (kith_driver_discovers (driver));
 	}
+	{
+		g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+		g_autoptr (KithDriver) driver = kith_driver_new ("i2c", "i2c1", NULL);
+		g_assert_true (g_key_file_load_from_data (
+		        keyfile, "[bus:i2c1]\nDriver=i2c\nScan=false\nAddresses=0x76:bme280\n", -1,
+		        0, NULL));
+		g_assert_true (kith_driver_setup (driver, keyfile, "bus:i2c1", NULL));
+		g_assert_false (kith_driver_discovers (driver));
+	}
 }
 
 int
