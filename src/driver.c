@@ -18,6 +18,9 @@
 #ifdef KITH_DRIVER_I2C
 #include "drivers/i2c/i2c.h"
 #endif
+#ifdef KITH_DRIVER_MODBUS
+#include "drivers/modbus/modbus.h"
+#endif
 
 typedef struct {
 	gchar *bus_name;
@@ -52,6 +55,9 @@ static const KithDriverEntry kith_drivers[] = {
 #ifdef KITH_DRIVER_I2C
 	{ "i2c", kith_i2c_driver_get_type },
 #endif
+#ifdef KITH_DRIVER_MODBUS
+	{ "modbus", kith_modbus_driver_get_type },
+#endif
 	{ NULL, NULL },
 };
 
@@ -67,6 +73,9 @@ static const gchar *const kith_driver_name_list[] = {
 #endif
 #ifdef KITH_DRIVER_I2C
 	"i2c",
+#endif
+#ifdef KITH_DRIVER_MODBUS
+	"modbus",
 #endif
 	NULL,
 };
