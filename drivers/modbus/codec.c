@@ -117,9 +117,14 @@ kith_modbus_decode (const KithModbusField *field, const guint16 *registers, gint
 		break;
 	case KITH_MODBUS_TYPE_F32: {
 		guint32 bits = (guint32)raw;
+		gchar text[G_ASCII_DTOSTR_BUF_SIZE];
 		gfloat f;
 		memcpy (&f, &bits, sizeof f);
-		number = f;
+		/* the float's own 7 digits: 288.1, not 288.100006103515625 */
+		number = isfinite (f)
+		                 ? g_ascii_strtod (g_ascii_formatd (text, sizeof text, "%.7g", f),
+		                                   NULL)
+		                 : f;
 		break;
 	}
 	case KITH_MODBUS_TYPE_F64:

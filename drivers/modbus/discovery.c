@@ -107,7 +107,7 @@ kith_modbus_discovery_next (KithModbusDiscovery *discovery, gint64 now,
 	return -1;
 }
 
-gboolean
+void
 kith_modbus_discovery_done (KithModbusDiscovery *discovery, gboolean found, gint64 bus_time,
                             gint64 now)
 {
@@ -116,10 +116,6 @@ kith_modbus_discovery_done (KithModbusDiscovery *discovery, gboolean found, gint
 		discovery->found++;
 	/* the line is ours for bus_time; give the others their share before the next probe */
 	discovery->next_at = now + bus_time * (100 - discovery->budget) / discovery->budget;
-	if (discovery->cursor < discovery->ids->len)
-		return FALSE;
-	kith_modbus_discovery_end_sweep (discovery, now);
-	return TRUE;
 }
 
 gint64

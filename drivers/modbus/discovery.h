@@ -33,9 +33,9 @@ typedef gboolean (*KithModbusDiscoverySkipFunc) (guint8 unit, gpointer user_data
 /* the next unit to probe now (ids skip says are known are passed over), or -1: none now */
 gint kith_modbus_discovery_next (KithModbusDiscovery *discovery, gint64 now,
                                  KithModbusDiscoverySkipFunc skip, gpointer user_data);
-/* a probe took bus_time on the line; TRUE when that ended a sweep */
-gboolean kith_modbus_discovery_done (KithModbusDiscovery *discovery, gboolean found,
-                                     gint64 bus_time, gint64 now);
+/* a probe took bus_time on the line (the sweep ends in the next call of _next) */
+void kith_modbus_discovery_done (KithModbusDiscovery *discovery, gboolean found, gint64 bus_time,
+                                 gint64 now);
 gint64 kith_modbus_discovery_due (KithModbusDiscovery *discovery);
 
 G_END_DECLS

@@ -304,11 +304,7 @@ kith_modbus_poller_identify_done (KithModbusPoller *self, KithModbusRequest *req
 
 	if (discovery == NULL)
 		return;
-	if (kith_modbus_discovery_done (discovery, answered, request->bus_time, now))
-		g_message ("bus %s: sweep of %u unit ids done in %.1f s (%.1f s of line time), "
-		           "%u answered",
-		           self->bus_name, discovery->ids->len, (now - discovery->started) / 1e6,
-		           discovery->bus_time / 1e6, discovery->found);
+	kith_modbus_discovery_done (discovery, answered, request->bus_time, now);
 	if (answered && self->found != NULL)
 		self->found (request->unit, request->identity, self->found_data);
 }
@@ -420,12 +416,20 @@ static gboolean
 kith_modbus_poller_send_probe (KithModbusPoller *self, gint64 now)
 {
 	KithModbusRequest *request;
+	guint sweeps;
 	gint unit;
 
 	if (self->discovery == NULL || kith_modbus_discovery_due (self->discovery) > now)
 		return FALSE;
+	sweeps = self->discovery->sweeps;
 	unit = kith_modbus_discovery_next (self->discovery, now, self->discovery_skip,
 	                                   self->found_data);
+	if (self->discovery->sweeps != sweeps)
+		g_message ("bus %s: sweep of %u unit ids done in %.1f s (%.1f s of line time), "
+		           "%u answered",
+		           self->bus_name, self->discovery->ids->len,
+		           (now - self->discovery->started) / 1e6, self->discovery->bus_time / 1e6,
+		           self->discovery->found);
 	if (unit < 0)
 		return FALSE;
 	request = kith_modbus_request_new (KITH_MODBUS_REQUEST_IDENTIFY, (guint8)unit);
