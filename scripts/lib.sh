@@ -9,7 +9,7 @@
 KITH_BUILD_PACKAGES=(
 	meson ninja-build pkg-config gcc libc6-dev
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libjson-glib-dev libqrencode-dev libpng-dev
-	libmosquitto-dev libgpiod-dev
+	libmosquitto-dev libgpiod-dev libmodbus-dev
 	prosody python3-slixmpp python3-lxml openssl ca-certificates
 )
 # and on top of those, what the test suites use (ejabberd: a second real
@@ -24,6 +24,7 @@ KITH_TEST_PACKAGES=(
 	"${KITH_BUILD_PACKAGES[@]}"
 	sqlite3 valgrind zbar-tools ejabberd mosquitto
 	qemu-system-x86 busybox-static i2c-tools cpio xz-utils make libelf1
+	python3-pymodbus python3-serial python3-serial-asyncio socat
 )
 
 kith_log() {

@@ -184,10 +184,18 @@ kith_modbus_ident_parse (const guint8 *frame, gsize length, gboolean rtu, guint8
 gchar *
 kith_modbus_server_id_text (const guint8 *data, gsize length)
 {
-	gchar *text = g_new (gchar, length + 1);
-	for (gsize i = 0; i < length; i++)
-		text[i] = g_ascii_isprint (data[i]) ? (gchar)data[i] : '.';
-	text[length] = '\0';
+	gsize start = 0, end = length;
+	gchar *text;
+
+	/* the run indicator (0x00 or 0xFF) and binary ids at either end say nothing to a glob */
+	while (start < end && !g_ascii_isprint (data[start]))
+		start++;
+	while (end > start && !g_ascii_isprint (data[end - 1]))
+		end--;
+	text = g_new (gchar, end - start + 1);
+	for (gsize i = start; i < end; i++)
+		text[i - start] = g_ascii_isprint (data[i]) ? (gchar)data[i] : '.';
+	text[end - start] = '\0';
 	return text;
 }
 

@@ -47,7 +47,8 @@ gboolean kith_modbus_ident_parse (const guint8 *frame, gsize length, gboolean rt
                                   KithModbusIdentity *identity, KithModbusIdentReply *reply,
                                   GError **error);
 
-/* Report Server ID data (after the byte count) as text, non-printable bytes as '.' */
+/* Report Server ID data (after the byte count) as text: non-printable bytes as '.', those at
+ * either end (the run indicator) dropped */
 gchar *kith_modbus_server_id_text (const guint8 *data, gsize length);
 
 /* the first profile whose MatchVendor/MatchProduct match the identification, else the first

@@ -181,8 +181,11 @@ kith_modbus_driver_skip_cb (guint8 unit, gpointer user_data)
 	return kith_modbus_poller_find_unit (self->poller, unit) != NULL;
 }
 
+/* what the unit said of itself as identity fields; without a profile, also its maker and
+ * model */
 static void
-kith_modbus_driver_set_identity (KithDevice *device, const KithModbusIdentity *identity)
+kith_modbus_driver_set_identity (KithDevice *device, const KithModbusIdentity *identity,
+                                 gboolean meta)
 {
 	const struct {
 		const gchar *name;
@@ -208,9 +211,9 @@ kith_modbus_driver_set_identity (KithDevice *device, const KithModbusIdentity *i
 		value.string = (gchar *)fields[i].value;
 		kith_device_set_value (device, fields[i].name, &value);
 	}
-	if (identity->vendor != NULL)
+	if (meta && identity->vendor != NULL)
 		kith_device_set_manufacturer (device, identity->vendor);
-	if (identity->product != NULL)
+	if (meta && identity->product != NULL)
 		kith_device_set_model (device, identity->product);
 }
 
@@ -238,18 +241,21 @@ kith_modbus_driver_found_cb (guint8 unit, KithModbusIdentity *identity, gpointer
 	           profile != NULL ? profile->name : "");
 	if (device == NULL) {
 		created = kith_modbus_driver_new_device (self, unit, profile);
+		kith_modbus_driver_set_identity (created, identity, profile == NULL);
 		if (!kith_driver_add_device (driver, created))
 			return;
 		device = created;
-	} else if (profile != NULL) {
-		g_autofree gchar *key = g_strdup_printf ("%u:%s", unit, profile->name);
-		kith_device_set_key (device, key);
-		kith_device_set_model (device, profile->model);
-		kith_device_set_manufacturer (device, profile->manufacturer);
-		kith_device_set_class (device, profile->class_name);
-		kith_modbus_unit_add_fields (device, profile);
+	} else {
+		if (profile != NULL) {
+			g_autofree gchar *key = g_strdup_printf ("%u:%s", unit, profile->name);
+			kith_device_set_key (device, key);
+			kith_device_set_model (device, profile->model);
+			kith_device_set_manufacturer (device, profile->manufacturer);
+			kith_device_set_class (device, profile->class_name);
+			kith_modbus_unit_add_fields (device, profile);
+		}
+		kith_modbus_driver_set_identity (device, identity, profile == NULL);
 	}
-	kith_modbus_driver_set_identity (device, identity);
 	if (profile != NULL) {
 		kith_modbus_driver_log_plan (
 		        self, kith_modbus_driver_add_unit (self, unit, device, profile));

@@ -8,15 +8,32 @@
 #include "codec.h"
 #include "kith-error.h"
 
+/* when a block of the old plan is due (now for a block that is new) */
+static gint64
+kith_modbus_unit_old_due (GPtrArray *blocks, GArray *due, const KithModbusBlock *block, gint64 now)
+{
+	for (guint i = 0; blocks != NULL && i < blocks->len; i++) {
+		const KithModbusBlock *old = g_ptr_array_index (blocks, i);
+		if (old->table == block->table && old->start == block->start &&
+		    old->count == block->count && old->period == block->period)
+			return g_array_index (due, gint64, i);
+	}
+	return now;
+}
+
 static void
 kith_modbus_unit_plan (KithModbusUnit *unit, gint64 now)
 {
-	g_clear_pointer (&unit->blocks, g_ptr_array_unref);
+	g_autoptr (GPtrArray) old = g_steal_pointer (&unit->blocks);
+	g_autoptr (GArray) old_due = g_array_copy (unit->due);
+
 	unit->blocks = kith_modbus_plan (unit->items, unit->profile->fields->len, unit->disabled,
 	                                 &unit->limits, unit->splits);
+	/* a request the new plan keeps keeps its schedule */
 	g_array_set_size (unit->due, unit->blocks->len);
 	for (guint i = 0; i < unit->blocks->len; i++)
-		g_array_index (unit->due, gint64, i) = now;
+		g_array_index (unit->due, gint64, i) = kith_modbus_unit_old_due (
+		        old, old_due, g_ptr_array_index (unit->blocks, i), now);
 }
 
 KithModbusUnit *

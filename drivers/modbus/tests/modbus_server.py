@@ -13,23 +13,27 @@ one per line, and answers each with one line:
     kill N | revive N          unit N stops / starts answering (requests are still logged)
     set N TABLE ADDRESS V...   set registers or bits (TABLE: coil discrete input holding)
     get N TABLE ADDRESS COUNT  -> JSON list
-    log                        -> JSON list of [unit, function, address, count] since the last log
+    log                        -> JSON list of [unit, function, address, count, time] since the
+                                  last log (time: the server's time.monotonic())
     quit
 
 CONFIG: {"units": {"1": {"input": {"0": [1, 2]}, "holding": {...}, "coil": {...},
 "discrete": {...}, "holes": {"input": [[100, 109]]}, "identity": {"vendor": "ACME",
 "product": "TH-42", "revision": "1.2"}, "server_id": "ACME TH-42"}}}: a unit refuses (illegal
 data address) any request that touches one of its holes; without "identity" it refuses Read
-Device Identification, without "server_id" Report Server ID (illegal function).
+Device Identification, without "server_id" Report Server ID (illegal function); with
+"dead": true it does not answer from the start.
 """
 import asyncio
+import collections
 import json
 import logging
 import sys
 import threading
+import time
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
-from pymodbus.device import DeviceInformationFactory, ModbusDeviceIdentification
+from pymodbus.device import DeviceInformationFactory
 from pymodbus.mei_message import ReadDeviceInformationRequest, ReadDeviceInformationResponse
 from pymodbus.other_message import ReportSlaveIdRequest, ReportSlaveIdResponse
 from pymodbus.pdu import ModbusExceptions
@@ -59,17 +63,21 @@ class Unit(ModbusSlaveContext):
         identity = spec.get("identity")
         self.kith_identity = None
         if identity is not None:
-            ident = ModbusDeviceIdentification(info_name={
-                "VendorName": identity.get("vendor", ""),
-                "ProductCode": identity.get("product", ""),
-                "MajorMinorRevision": identity.get("revision", ""),
+            # not ModbusDeviceIdentification: its objects are a class attribute that all its
+            # instances share
+            objects = collections.defaultdict(str, {
+                0: identity.get("vendor", ""),
+                1: identity.get("product", ""),
+                2: identity.get("revision", ""),
             })
-            self.kith_identity = type("Control", (), {"Identity": ident})()
+            self.kith_identity = type("Control", (), {"Identity": objects})()
+        if spec.get("dead"):
+            DEAD.add(number)
         server_id = spec.get("server_id")
         self.reportSlaveIdData = server_id.encode() if server_id else None
 
     def validate(self, fc_as_hex, address, count=1):
-        LOG.append([self.number, fc_as_hex, address, count])
+        LOG.append([self.number, fc_as_hex, address, count, time.monotonic()])
         letter = FUNCTION_TABLE.get(fc_as_hex)
         for start, end in self.holes.get(letter, []):
             if address <= end and address + count - 1 >= start:
@@ -78,7 +86,7 @@ class Unit(ModbusSlaveContext):
 
 
 def read_device_information(self, context):
-    LOG.append([context.number, 0x2B, self.object_id, 0])
+    LOG.append([context.number, 0x2B, self.object_id, 0, time.monotonic()])
     if context.kith_identity is None:
         return self.doException(ModbusExceptions.IllegalFunction)
     information = DeviceInformationFactory.get(context.kith_identity, self.read_code,
@@ -87,7 +95,7 @@ def read_device_information(self, context):
 
 
 def report_server_id(self, context=None):
-    LOG.append([context.number, 0x11, 0, 0])
+    LOG.append([context.number, 0x11, 0, 0, time.monotonic()])
     if context.reportSlaveIdData is None:
         return self.doException(ModbusExceptions.IllegalFunction)
     return ReportSlaveIdResponse(context.reportSlaveIdData)

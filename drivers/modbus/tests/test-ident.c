@@ -203,9 +203,12 @@ test_parse_errors (void)
 static void
 test_server_id (void)
 {
-	const guint8 data[] = { 'W', 'S', 0x01, ' ', 'r', 0xFF };
+	const guint8 data[] = { 0x11, 'W', 'S', 0x01, ' ', 'r', 0xFF };
+	const guint8 binary[] = { 0x01, 0xFF };
 	g_autofree gchar *text = kith_modbus_server_id_text (data, sizeof data);
-	g_assert_cmpstr (text, ==, "WS. r.");
+	g_autofree gchar *empty = kith_modbus_server_id_text (binary, sizeof binary);
+	g_assert_cmpstr (text, ==, "WS. r");
+	g_assert_cmpstr (empty, ==, "");
 }
 
 static KithModbusProfile *
