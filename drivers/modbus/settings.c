@@ -152,6 +152,21 @@ kith_modbus_unit_config_compare (gconstpointer a, gconstpointer b)
 	return (gint)ua->id - (gint)ub->id;
 }
 
+/* libmodbus addresses 0-247 and 255 over TCP */
+static gboolean
+kith_modbus_settings_check_ids (GArray *ids, const gchar *group, const gchar *key, GError **error)
+{
+	for (guint i = 0; i < ids->len; i++) {
+		guint8 id = g_array_index (ids, guint8, i);
+		if (id > 247 && id < 255)
+			return kith_modbus_key_fail (error, group, key,
+			                             "unit %u cannot be addressed over Modbus TCP "
+			                             "(0-247 or 255)",
+			                             id);
+	}
+	return TRUE;
+}
+
 /* "17:eastron-sdm120", "3-5:xy-md02" */
 static gboolean
 kith_modbus_settings_unit (KithModbusSettings *settings, const gchar *entry, guint min, guint max,
@@ -176,6 +191,8 @@ kith_modbus_settings_unit (KithModbusSettings *settings, const gchar *entry, gui
 		return kith_modbus_key_fail (error, group, "Units", "%s",
 		                             error_local != NULL ? error_local->message
 		                                                 : "one id or range per entry");
+	if (!kith_modbus_settings_check_ids (ids, group, "Units", error))
+		return FALSE;
 	for (guint i = 0; i < ids->len; i++) {
 		guint8 id = g_array_index (ids, guint8, i);
 		KithModbusUnitConfig *config;
@@ -239,7 +256,7 @@ kith_modbus_settings_discover (KithModbusSettings *settings, GKeyFile *keyfile, 
 	        range, settings->link.rtu ? 1 : 0, settings->link.rtu ? 247 : 255, &error_local);
 	if (settings->discover == NULL)
 		return kith_modbus_key_fail (error, group, "Discover", "%s", error_local->message);
-	return TRUE;
+	return kith_modbus_settings_check_ids (settings->discover, group, "Discover", error);
 }
 
 static gboolean

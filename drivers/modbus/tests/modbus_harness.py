@@ -187,6 +187,13 @@ class Monitor:
         self.stderr.seek(0)
         return "".join(self.stderr.readlines()[-30:])
 
+    def check_exit(self):
+        """it ends cleanly when told to: no crash, no sanitizer report, no leak"""
+        code = self.stop()
+        tail = self.log_tail()
+        check(code == 0 and "Sanitizer" not in tail and "runtime error" not in tail,
+              "kith-bus-monitor exited %s:\n%s" % (code, tail))
+
     def stop(self):
         if self.process.poll() is None:
             try:
@@ -217,9 +224,14 @@ class Suite:
 
     def __init__(self):
         self.cleanups = []
+        self.checks = []
 
     def add_cleanup(self, function):
         self.cleanups.append(function)
+
+    def add_check(self, function):
+        """runs after the test passed; raises if something is wrong"""
+        self.checks.append(function)
 
     def run(self, tests):
         failed = 0
@@ -228,6 +240,8 @@ class Suite:
             started = time.monotonic()
             try:
                 test(self, workdir)
+                for function in self.checks:
+                    function()
                 print("ok %s (%.1f s)" % (test.__name__, time.monotonic() - started), flush=True)
             except Exception as error:  # pylint: disable=broad-except
                 failed += 1
@@ -239,6 +253,7 @@ class Suite:
                     except Exception:  # pylint: disable=broad-except
                         pass
                 self.cleanups = []
+                self.checks = []
                 shutil.rmtree(workdir, ignore_errors=True)
         print("%d passed, %d failed" % (len(tests) - failed, failed))
         return 1 if failed else 0
@@ -253,6 +268,7 @@ def server(suite, workdir, units, **kwargs):
 def monitor(suite, workdir, buses, env=None):
     instance = Monitor(workdir, buses, env)
     suite.add_cleanup(instance.stop)
+    suite.add_check(instance.check_exit)
     instance.wait(is_event("started"), 5, "start")
     return instance
 
