@@ -78,6 +78,8 @@ kith_modbus_driver_setup (KithDriver *driver, GKeyFile *keyfile, const gchar *gr
 
 	if (!kith_modbus_settings_load (&self->settings, keyfile, group, error))
 		return FALSE;
+	/* only a sweep finds units at runtime: a bus of Units= alone has just those */
+	kith_driver_set_discovers (driver, self->settings.discover != NULL);
 	if (self->settings.profiles != NULL)
 		g_strv_builder_add (dirs, self->settings.profiles);
 	g_strv_builder_add (dirs, shipped);
@@ -146,12 +148,27 @@ kith_modbus_driver_parse_key (const gchar *key, guint8 *unit, gchar **profile)
 	return TRUE;
 }
 
-/* the devices the core gave back from an earlier run: their units are probed again */
+static gboolean
+kith_modbus_driver_sweeps (KithModbusDriver *self, guint8 unit)
+{
+	GArray *ids = self->settings.discover;
+	for (guint i = 0; ids != NULL && i < ids->len; i++)
+		if (g_array_index (ids, guint8, i) == unit)
+			return TRUE;
+	return FALSE;
+}
+
+/* the devices the core gave back from an earlier run (units the sweep found): their units
+ * are probed again at once; one the sweep would no longer look for is gone */
 static void
 kith_modbus_driver_adopt_known (KithModbusDriver *self)
 {
-	GPtrArray *devices = kith_driver_get_devices (KITH_DRIVER (self));
+	GPtrArray *all = kith_driver_get_devices (KITH_DRIVER (self));
+	g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
 
+	/* a copy: removing a device changes the driver's list */
+	for (guint i = 0; i < all->len; i++)
+		g_ptr_array_add (devices, g_object_ref (g_ptr_array_index (all, i)));
 	for (guint i = 0; i < devices->len; i++) {
 		KithDevice *device = g_ptr_array_index (devices, i);
 		g_autofree gchar *name = NULL;
@@ -159,9 +176,16 @@ kith_modbus_driver_adopt_known (KithModbusDriver *self)
 		KithModbusProfile *profile;
 		guint8 unit;
 
-		if (g_ptr_array_find (self->configured, device, NULL) ||
-		    !kith_modbus_driver_parse_key (kith_device_get_key (device), &unit, &name) ||
-		    kith_modbus_poller_find_unit (self->poller, unit) != NULL || name[0] == '\0')
+		if (g_ptr_array_find (self->configured, device, NULL))
+			continue;
+		if (!kith_modbus_driver_parse_key (kith_device_get_key (device), &unit, &name) ||
+		    !kith_modbus_driver_sweeps (self, unit)) {
+			g_info ("%s: neither in Units= nor in Discover= any more",
+			        kith_device_get_id (device));
+			kith_driver_remove_device (KITH_DRIVER (self), device);
+			continue;
+		}
+		if (kith_modbus_poller_find_unit (self->poller, unit) != NULL || name[0] == '\0')
 			continue;
 		profile = kith_modbus_driver_profile (self, name, &error);
 		if (profile == NULL) {
