@@ -3,7 +3,8 @@
 """Modbus units end to end: a pymodbus server on 127.0.0.1, kithd with a Modbus bus, a real
 Prosody and a slixmpp friend (tests/integration/harness.py). The friend sees a meter's values
 in its presence (moving only past the field's deadband), reads it (XEP-0323), switches a relay
-coil (XEP-0325), and gets an immediate failure from a unit that stopped answering.
+coil (XEP-0325), gets an immediate failure from a unit that stopped answering, and keeps a
+unit the sweep found across a kithd restart (the store gives it back before it answers).
 KITH_MODE=component runs it over the component stream.
 
     KITHD=build/src/kithd /usr/bin/python3 drivers/modbus/tests/test_modbus_xmpp.py
@@ -19,11 +20,12 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "integration"))
 # pylint: disable=wrong-import-position
 from harness import (NS, KithTestCase, befriend, error_of, fields_of, main,  # noqa: E402
-                     readout_part, readout_raw)
+                     match, readout_part, readout_raw)
 from modbus_harness import PROFILES, Server, f32  # noqa: E402
 
 METER = "mb-1"
 RELAY = "mb-5"
+FOUND = "mb-20"  # found by the sweep
 _seqnr = itertools.count(700)
 
 
@@ -35,6 +37,8 @@ class ModbusXmppTest(KithTestCase):
         cls.modbus = Server(cls.tmp.name, {
             1: {"input": {"0": f32(230.5), "12": f32(1500.0)}},
             5: {"coil": {"0": [1, 0]}},
+            20: {"input": {"0": f32(240.0)},
+                 "identity": {"vendor": "Eastron", "product": "SDM120-Modbus"}},
         })
         cls.addClassCleanup(cls.tmp.cleanup)
         cls.addClassCleanup(cls.modbus.stop)
@@ -42,12 +46,14 @@ class ModbusXmppTest(KithTestCase):
             "bus:mb": {"Driver": "modbus", "Transport": "tcp", "Host": "127.0.0.1",
                        "Port": str(cls.modbus.port), "Interval": "1", "Timeout": "1",
                        "BackoffMax": "1",
-                       "Units": "1:eastron-sdm120;5:waveshare-relay-8ch"},
+                       "Units": "1:eastron-sdm120;5:waveshare-relay-8ch",
+                       "Discover": "20-21", "DiscoverBudget": "100"},
         })
         cls.kithd = world.kithd
         cls.alice = world.peer("alice")
-        cls.kithd.wait_online(cls.alice, devices=[METER, RELAY])
-        cls.presence = befriend(cls.alice, [cls.kithd.jid(METER), cls.kithd.jid(RELAY)])
+        cls.kithd.devices = [METER, RELAY, FOUND]
+        cls.kithd.wait_online(cls.alice)
+        cls.presence = befriend(cls.alice, [cls.kithd.jid(d) for d in cls.kithd.devices])
 
     def status_of(self, since, timeout=10):
         presence = self.alice.wait_presence(self.kithd.jid(METER), "available", since, timeout)
@@ -123,6 +129,37 @@ class ModbusXmppTest(KithTestCase):
                 break
             time.sleep(0.3)
         self.assertTrue(fields_of(messages), "the unit did not come back")
+
+
+    def latest(self, device):
+        """(show or 'available' / type, status) of the newest presence from device"""
+        found = [p for p in self.alice.inbox.items()
+                 if match("presence", self.kithd.jid(device))(p)]
+        if not found:
+            return None
+        return (found[-1].get("type") or found[-1].findtext("c:show", "available", NS),
+                found[-1].findtext("c:status", None, NS))
+
+    def wait_latest(self, device, kind, text, timeout=15):
+        self.alice.inbox.wait_until(
+            lambda: (lambda got: got is not None and got[0] == kind and
+                     text in (got[1] or ""))(self.latest(device)),
+            timeout, f"{kind} {text!r} from {device} (now {self.latest(device)})")
+
+    def test_5_a_found_unit_survives_a_restart(self):
+        """the sweep's unit: shown not answering when it stops, given back by the store
+        after a restart before anything answers, confirmed when it answers again"""
+        self.wait_latest(FOUND, "available", "240.0 V")
+        self.modbus.command("kill 20")
+        self.wait_latest(FOUND, "xa", "not answering since ")
+        self.kithd.stop()
+        since = self.alice.mark()
+        self.kithd.start()
+        self.alice.wait(lambda s: match("presence", self.kithd.jid(FOUND))(s) and
+                        s.findtext("c:show", None, NS) == "xa", timeout=30, since=since,
+                        what="the found unit back, not answering")
+        self.modbus.command("revive 20")
+        self.wait_latest(FOUND, "available", "240.0 V")
 
 
 if __name__ == "__main__":
