@@ -21,7 +21,7 @@ typedef struct {
 } KithConfigGroup;
 
 static const gchar *const kith_keys_kith[] = { "StateDirectory", "HistoryDays", "HistoryMaxMB",
-	                                       NULL };
+	                                       "AdminGroup", NULL };
 static const gchar *const kith_keys_xmpp[] = {
 	"Mode",         "Server",        "Port",      "Domain",          "Resource",
 	"Register",     "Tls",           "TlsCaFile", "ComponentDomain", "ComponentSecret",
@@ -58,6 +58,7 @@ kith_config_free (KithConfig *config)
 	if (config->origin != NULL)
 		g_hash_table_unref (config->origin);
 	g_free (config->state_directory);
+	g_free (config->admin_group);
 	g_free (config->server);
 	g_free (config->domain);
 	g_free (config->resource);
@@ -582,6 +583,7 @@ kith_config_load (const gchar *path, GError **error)
 	    !kith_config_get_uint (config, "kith", "HistoryMaxMB", 64, 1, 1000000,
 	                           &config->history_max_mb, error))
 		return NULL;
+	config->admin_group = kith_config_get_string (config, "kith", "AdminGroup", "");
 	if (!kith_config_parse_xmpp (config, error))
 		return NULL;
 	if (!kith_config_parse_friendship (config, error))

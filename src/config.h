@@ -38,6 +38,7 @@ typedef struct {
 	gchar *state_directory;
 	guint history_days;   /* readings kept this long (0: no history) */
 	guint history_max_mb; /* and history.db no larger than this */
+	gchar *admin_group;   /* members may change things through kithctl; "" = root only */
 
 	KithMode mode;
 	gchar *server; /* "" = look up Domain (SRV, then the name itself) */

@@ -47,6 +47,8 @@ struct _KithDaemon {
 	guint stop_timer;
 	GSourceFunc stop_done;
 	gpointer stop_data;
+	KithDaemonDeviceFunc device_func;
+	gpointer device_data;
 };
 
 static void
@@ -126,6 +128,8 @@ kith_daemon_device_added_cb (KithDevice *device, gpointer user_data)
 	g_message ("%s: a new device on bus %s", kith_device_get_id (device),
 	           kith_driver_get_bus_name (kith_device_get_driver (device)));
 	kith_daemon_add_identity (self, device);
+	if (self->device_func != NULL)
+		self->device_func (device, self->device_data);
 }
 
 static void
@@ -161,6 +165,8 @@ kith_daemon_device_replaced_cb (KithDevice *old_device, KithDevice *device, gpoi
 		kith_identity_set_device (identity, device);
 	if (self->router != NULL)
 		kith_router_set_device (self->router, device);
+	if (self->started && self->device_func != NULL)
+		self->device_func (device, self->device_data);
 }
 
 static const KithDeviceListCallbacks kith_daemon_device_callbacks = {
@@ -678,4 +684,17 @@ KithConfig *
 kith_daemon_get_config (KithDaemon *self)
 {
 	return self->config;
+}
+
+KithStore *
+kith_daemon_get_store (KithDaemon *self)
+{
+	return self->store;
+}
+
+void
+kith_daemon_set_device_func (KithDaemon *self, KithDaemonDeviceFunc func, gpointer user_data)
+{
+	self->device_func = func;
+	self->device_data = user_data;
 }

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "identity.h"
+#include "store.h"
 
 G_BEGIN_DECLS
 
@@ -27,8 +28,16 @@ guint kith_daemon_get_device_count (KithDaemon *self);
 /* the identity of a device (NULL before start, or for no such device) */
 KithIdentity *kith_daemon_get_identity (KithDaemon *self, const gchar *device_id);
 KithConfig *kith_daemon_get_config (KithDaemon *self);
+/* the state database (NULL before start) */
+KithStore *kith_daemon_get_store (KithDaemon *self);
 /* every device of every bus (KithDevice, new array with references) */
 GPtrArray *kith_daemon_get_devices (KithDaemon *self);
+
+/* called with every device that joins once kithd runs: a bus found it, or a reload replaced
+ * its object (kithctl watch follows its values); one function at a time, NULL to stop */
+typedef void (*KithDaemonDeviceFunc) (KithDevice *device, gpointer user_data);
+void kith_daemon_set_device_func (KithDaemon *self, KithDaemonDeviceFunc func,
+                                  gpointer user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithDaemon, kith_daemon_free)
 

@@ -12,8 +12,12 @@
 
 #include "commissioning.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "device.h"
+#include "kith-error.h"
+#include "notify.h"
+#include "overview.h"
 #include "registry.h"
 #include "store.h"
 
@@ -22,6 +26,7 @@ typedef struct {
 	KithDaemon *daemon;
 	const gchar *config_path;
 	gboolean stopping;
+	KithNotify *notify;
 } KithMain;
 
 static gboolean
@@ -43,24 +48,64 @@ kith_main_signal_cb (gpointer user_data)
 	}
 	main_data->stopping = TRUE;
 	g_message ("stopping: saying goodbye for every device");
+	kith_notify_stopping (main_data->notify, "stopping: saying goodbye for every device");
 	kith_daemon_stop (main_data->daemon, kith_main_quit_cb, main_data);
 	return G_SOURCE_CONTINUE;
 }
 
-/* SIGHUP: the configuration is read again; a broken one is reported and the running one stays */
+/* SIGHUP or kithctl reload: the configuration is read again; a broken one is reported and
+ * the running one stays */
+static gboolean
+kith_main_reload (gpointer user_data, GError **error)
+{
+	KithMain *main_data = user_data;
+	gboolean done;
+
+	if (main_data->stopping) {
+		g_set_error_literal (error, KITH_ERROR, KITH_ERROR_CANCELLED, "kithd is stopping");
+		return FALSE;
+	}
+	g_message ("reloading %s", main_data->config_path);
+	kith_notify_reloading (main_data->notify);
+	done = kith_daemon_reload (main_data->daemon, main_data->config_path, error);
+	if (!done)
+		g_warning ("the configuration was not reloaded, the running one stays: %s",
+		           (*error)->message);
+	kith_notify_ready (main_data->notify);
+	return done;
+}
+
 static gboolean
 kith_main_reload_cb (gpointer user_data)
 {
-	KithMain *main_data = user_data;
 	g_autoptr (GError) error = NULL;
-
-	if (main_data->stopping)
-		return G_SOURCE_CONTINUE;
-	g_message ("reloading %s", main_data->config_path);
-	if (!kith_daemon_reload (main_data->daemon, main_data->config_path, &error))
-		g_warning ("the configuration was not reloaded, the running one stays: %s",
-		           error->message);
+	(void)kith_main_reload (user_data, &error);
 	return G_SOURCE_CONTINUE;
+}
+
+static gchar *
+kith_main_status_cb (gpointer user_data)
+{
+	return kith_overview_status_line (user_data);
+}
+
+/* the local channel kithctl talks to; kithd runs on without it */
+static KithControl *
+kith_main_open_control (KithMain *main_data)
+{
+	g_autofree gchar *path = kith_control_default_path ();
+	g_autoptr (GError) error = NULL;
+	KithControl *control =
+	        kith_control_new (main_data->daemon, path, kith_main_reload, main_data, &error);
+
+	if (control != NULL)
+		return control;
+	/* under systemd the runtime directory is ours; by hand it may simply not be */
+	if (g_getenv ("RUNTIME_DIRECTORY") != NULL)
+		g_warning ("kithctl cannot reach this kithd: %s", error->message);
+	else
+		g_message ("kithctl cannot reach this kithd: %s", error->message);
+	return NULL;
 }
 
 /* libstrophe and libmodbus use select(): keep every descriptor below FD_SETSIZE */
@@ -151,6 +196,8 @@ main (int argc, char *argv[])
 	g_autoptr (KithConfig) config = NULL;
 	g_autoptr (KithDaemon) daemon = NULL;
 	g_autoptr (GMainLoop) loop = NULL;
+	g_autoptr (KithNotify) notify = NULL;
+	g_autoptr (KithControl) control = NULL;
 	KithMain main_data = { 0 };
 	const GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -214,10 +261,15 @@ main (int argc, char *argv[])
 	g_unix_signal_add (SIGTERM, kith_main_signal_cb, &main_data);
 	g_unix_signal_add (SIGINT, kith_main_signal_cb, &main_data);
 	g_unix_signal_add (SIGHUP, kith_main_reload_cb, &main_data);
+	notify = kith_notify_new (kith_main_status_cb, daemon);
+	main_data.notify = notify;
 	if (!kith_daemon_start (daemon, &error)) {
 		g_printerr ("kithd: %s\n", error->message);
 		return 1;
 	}
+	control = kith_main_open_control (&main_data);
+	/* every device has been started (sessions connecting, buses running) */
+	kith_notify_ready (notify);
 	g_main_loop_run (loop);
 	g_message ("stopped");
 	return 0;
