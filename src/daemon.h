@@ -36,8 +36,7 @@ GPtrArray *kith_daemon_get_devices (KithDaemon *self);
 /* called with every device that joins once kithd runs: a bus found it, or a reload replaced
  * its object (kithctl watch follows its values); one function at a time, NULL to stop */
 typedef void (*KithDaemonDeviceFunc) (KithDevice *device, gpointer user_data);
-void kith_daemon_set_device_func (KithDaemon *self, KithDaemonDeviceFunc func,
-                                  gpointer user_data);
+void kith_daemon_set_device_func (KithDaemon *self, KithDaemonDeviceFunc func, gpointer user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithDaemon, kith_daemon_free)
 
