@@ -120,12 +120,21 @@ JsonObject *
 kith_ctl_client_call (KithCtlClient *self, JsonNode *request, GError **error)
 {
 	g_autoptr (JsonObject) reply = NULL;
+	g_autoptr (GError) error_send = NULL;
 
-	if (!kith_ctl_client_send (self, request, error))
-		return NULL;
-	reply = kith_ctl_client_receive (self, error);
-	if (reply == NULL)
-		return NULL;
+	/* kithd answers a peer it refuses at once and closes: the write may fail, the answer
+	 * is there to read */
+	if (!kith_ctl_client_send (self, request, &error_send)) {
+		reply = kith_ctl_client_receive (self, NULL);
+		if (reply == NULL) {
+			g_propagate_error (error, g_steal_pointer (&error_send));
+			return NULL;
+		}
+	} else {
+		reply = kith_ctl_client_receive (self, error);
+		if (reply == NULL)
+			return NULL;
+	}
 	if (!json_object_get_boolean_member_with_default (reply, "ok", FALSE)) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_FAILED, "%s",
 		             json_object_get_string_member_with_default (reply, "error",

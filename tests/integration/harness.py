@@ -440,6 +440,8 @@ class Kithd:
     def start(self):
         env = dict(os.environ)
         env.pop('STATE_DIRECTORY', None)
+        # its own control socket (kithctl), not the system's /run/kith
+        env['RUNTIME_DIRECTORY'] = self.dir
         env.update(self.extra_env)
         with open(self.log, 'ab') as log:
             log.write(f'=== harness: starting kithd {time.ctime()} ===\n'
