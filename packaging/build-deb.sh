@@ -71,7 +71,8 @@ if [[ $arch != "$native" ]]; then
 	fi
 fi
 echo "building kith $version for $arch in $stage"
-(cd "$stage" && DEB_BUILD_OPTIONS="${build_options# }" dpkg-buildpackage "${options[@]}")
+(cd "$stage" && DEB_BUILD_OPTIONS="${build_options# }" dpkg-buildpackage "${options[@]}") 2>&1 |
+	tee "$dir/build.log"
 changes=$dir/kith_${version}_$arch.changes
 lintian --fail-on error,warning --display-info "$changes"
 echo "$stamp" >"$dir/stamp"

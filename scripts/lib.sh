@@ -12,6 +12,14 @@ KITH_BUILD_PACKAGES=(
 	libmosquitto-dev libgpiod-dev libmodbus-dev
 	prosody python3-slixmpp python3-lxml openssl ca-certificates
 )
+# the packaging tier (tests/packaging): building the .deb natively and for arm64 (its :arm64
+# build dependencies come from `apt-get build-dep -a arm64`), running arm64 programs, the
+# QEMU guest with systemd and the tools the checks use
+# shellcheck disable=SC2034
+KITH_PACKAGING_PACKAGES=(
+	dpkg-dev debhelper lintian crossbuild-essential-arm64 qemu-user-static
+	qemu-system-x86 mmdebstrap e2fsprogs procps util-linux systemd
+)
 # and on top of those, what the test suites use (ejabberd: a second real
 # server for the component mode tests, run privately like prosody; the
 # hardware tier, tests/hw: qemu, the guest's busybox and i2c-tools, and what
@@ -25,6 +33,7 @@ KITH_TEST_PACKAGES=(
 	sqlite3 valgrind zbar-tools ejabberd mosquitto
 	qemu-system-x86 busybox-static i2c-tools cpio xz-utils make libelf1
 	python3-pymodbus python3-serial python3-serial-asyncio socat
+	"${KITH_PACKAGING_PACKAGES[@]}"
 )
 
 kith_log() {

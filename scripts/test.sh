@@ -14,7 +14,9 @@
 # breaks counts as one failure. exit status 0 only if nothing failed.
 #
 # environment: KITH_TEST_ARGS extra arguments for both `meson test` runs
-# (e.g. "--suite unit" or a test name); KITH_SKIP_ASAN=1 only runs build/.
+# (e.g. "--suite unit" or a test name); KITH_SKIP_ASAN=1 only runs build/;
+# KITH_PACKAGING=0 skips the packaging tier (tests/packaging), which the
+# normal build runs (as root: it installs the package on this machine).
 
 set -uo pipefail
 
@@ -80,14 +82,15 @@ if ! step "install debian packages" kith_ensure_packages "${KITH_TEST_PACKAGES[@
 	finish
 fi
 
-build_and_test build "--werror" ""
+# the packaging tier (build the .deb, install it, arm64, the QEMU guest) runs once, here
+build_and_test build "--werror" "" KITH_PACKAGING="${KITH_PACKAGING:-1}"
 
 if [[ ${KITH_SKIP_ASAN:-0} != 1 ]]; then
 	# no --werror here: gcc's sanitizer instrumentation brings false positives
 	# (-Wmaybe-uninitialized, -Wstringop-overflow) that the plain build lacks.
 	# the sanitized binary is slower, hence the timeout multiplier.
 	build_and_test build-asan "-Db_sanitize=address,undefined -Db_lundef=false" \
-		"--timeout-multiplier 3" \
+		"--timeout-multiplier 3 --no-suite packaging" \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
