@@ -30,6 +30,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
 from harness import Prosody  # noqa: E402
 
 DEVICES = ['sim-relay-1', 'sim-thermometer-1', 'sim-thermometer-2']
+# the devices, whatever the shipped configuration holds
+SIM_BUS = '[bus:sim]\nDriver=sim\nThermometers=2\nRelays=1\n'
 
 
 def fail(message):
@@ -92,13 +94,13 @@ def main():
         if args.config:
             config = args.config
             with open(args.dropin, 'w') as f:
-                f.write('# written by tests/packaging/run-service.py\n' + xmpp)
+                f.write('# written by tests/packaging/run-service.py\n' + xmpp +
+                        SIM_BUS)
             os.chmod(args.dropin, 0o644)
         else:
             config = os.path.join(tmp, 'kith.conf')
             with open(config, 'w') as f:
-                f.write(xmpp + '[bus:sim]\nDriver=sim\nThermometers=2\n'
-                        'Relays=1\n')
+                f.write(xmpp + SIM_BUS)
         runtime = os.path.join(tmp, 'run')
         os.mkdir(runtime)
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin')}

@@ -63,6 +63,11 @@ Server=127.0.0.1
 Domain=localhost
 Tls=disabled
 Register=true
+
+[bus:sim]
+Driver=sim
+Thermometers=2
+Relays=1
 CONF
 start=$(date +%s%N)
 if systemctl start kith; then
