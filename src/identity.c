@@ -648,6 +648,13 @@ kith_identity_is_online (KithIdentity *self)
 	return kith_transport_is_online (self->transport);
 }
 
+/* g_ptr_array_sort() hands the comparison pointers to the elements. */
+static gint
+compare_jids (gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0 (*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
 GPtrArray *
 kith_identity_get_friends (KithIdentity *self)
 {
@@ -660,7 +667,7 @@ kith_identity_get_friends (KithIdentity *self)
 		if (GPOINTER_TO_UINT (value) & KITH_SUB_FROM)
 			g_ptr_array_add (friends, g_strdup (jid));
 	}
-	g_ptr_array_sort (friends, (GCompareFunc)g_strcmp0);
+	g_ptr_array_sort (friends, compare_jids);
 	return friends;
 }
 
