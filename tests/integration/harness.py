@@ -354,6 +354,21 @@ def wait_log_lines(log_lines, regex, count, timeout, name):
         time.sleep(0.05)
 
 
+def kithd_command():
+    """kithd, under valgrind memcheck when KITH_VALGRIND names a directory
+    for its reports (scripts/memcheck.sh)."""
+    reports = os.environ.get('KITH_VALGRIND')
+    if not reports:
+        return [kithd_binary()]
+    os.makedirs(reports, exist_ok=True)
+    return ['valgrind', '--tool=memcheck', '--leak-check=full',
+            '--show-leak-kinds=definite,indirect,possible',
+            '--errors-for-leak-kinds=definite,indirect,possible',
+            '--num-callers=30', '--fullpath-after=',
+            f'--log-file={os.path.join(reports, "kithd.%p.log")}',
+            kithd_binary()]
+
+
 def kithd_binary():
     path = os.environ.get('KITHD') or os.path.join(REPO, 'build', 'src',
                                                    'kithd')
@@ -449,7 +464,7 @@ class Kithd:
             log.flush()
             self._log_offset = log.tell()
             self.proc = subprocess.Popen(
-                [kithd_binary(), '--config', self.config], env=env,
+                [*kithd_command(), '--config', self.config], env=env,
                 cwd=self.dir, stdout=log, stderr=log,
                 stdin=subprocess.DEVNULL)
         _processes.append(self.proc)
