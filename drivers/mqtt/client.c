@@ -578,9 +578,11 @@ kith_mqtt_client_stop (KithMqttClient *self)
 	}
 	kith_mqtt_client_fail_pending (self, "the bus is stopping");
 	if (connected) {
-		/* a clean disconnect sends no last will: say it ourselves */
+		/* a clean disconnect sends no last will: say it ourselves. QoS 0: we do not stay
+		 * for an acknowledgement, and a PUBACK the broker cannot deliver makes it drop the
+		 * connection and send the will after all */
 		mosquitto_publish (self->mosq, NULL, self->options.status_topic, strlen ("offline"),
-		                   "offline", 1, true);
+		                   "offline", 0, true);
 		mosquitto_disconnect (self->mosq);
 		mosquitto_loop_write (self->mosq, 1);
 	} else if (owned) {

@@ -83,7 +83,7 @@ def test_status_and_will(ctx):
     monitor.stop()  # a clean stop says offline itself
     assert watcher.wait_message(STATUS) == 'offline'
     monitor = ctx.monitor(bus_config(broker, extra=BOILER), name='again')
-    assert watcher.wait_message(STATUS) == 'online'
+    assert watcher.wait_message(STATUS, payload='online') == 'online'
     monitor.kill()  # a crash: the broker sends the last will
     assert watcher.wait_message(STATUS, timeout=5) == 'offline'
 
