@@ -13,6 +13,11 @@
 /* readings wait in memory at most this long, or until there are this many */
 #define KITH_HISTORY_FLUSH_S 60
 #define KITH_HISTORY_FLUSH_ROWS 5000
+/* the writes by themselves go in slices of this many rows, one transaction each, between the
+ * main loop's other work (G_PRIORITY_LOW): one slice holds the loop for a millisecond or so,
+ * where all that waited at once held it long enough for a fast GPIO input to lose edges (the
+ * kernel keeps 16 of a line's events) */
+#define KITH_HISTORY_SLICE_ROWS 100
 /* a disk that takes nothing (full, read-only): at most this many wait, the oldest go first */
 #define KITH_HISTORY_PENDING_MAX 200000
 /* the age limit is applied at most this often */
@@ -55,6 +60,7 @@ struct _KithHistory {
 	GHashTable *series; /* "device\x1f field" -> KithSeries */
 	GArray *pending;    /* KithRow */
 	guint flush_id;
+	guint slice_id; /* writing in slices */
 	gint64 pruned_at;
 	gboolean failing; /* the last write failed: said once */
 	guint dropped;
@@ -148,6 +154,7 @@ kith_history_free (KithHistory *self)
 	if (self->db != NULL)
 		kith_history_flush (self);
 	g_clear_handle_id (&self->flush_id, g_source_remove);
+	g_clear_handle_id (&self->slice_id, g_source_remove);
 	if (self->db != NULL)
 		sqlite3_close (self->db);
 	g_array_unref (self->pending);
@@ -194,12 +201,24 @@ kith_history_series (KithHistory *self, const gchar *device_id, const KithField 
 	return series;
 }
 
+static gboolean kith_history_slice_cb (gpointer user_data);
+
+/* writes what waits in slices, from the main loop's next idle moments on */
+static void
+kith_history_write_soon (KithHistory *self)
+{
+	g_clear_handle_id (&self->flush_id, g_source_remove);
+	if (self->slice_id == 0)
+		self->slice_id =
+		        g_idle_add_full (G_PRIORITY_LOW, kith_history_slice_cb, self, NULL);
+}
+
 static gboolean
 kith_history_flush_cb (gpointer user_data)
 {
 	KithHistory *self = user_data;
 	self->flush_id = 0;
-	kith_history_flush (self);
+	kith_history_write_soon (self);
 	return G_SOURCE_REMOVE;
 }
 
@@ -232,8 +251,8 @@ kith_history_record (KithHistory *self, KithDevice *device)
 		g_array_append_val (self->pending, row);
 	}
 	if (self->pending->len >= KITH_HISTORY_FLUSH_ROWS)
-		kith_history_flush (self);
-	else if (self->pending->len > 0 && self->flush_id == 0)
+		kith_history_write_soon (self);
+	else if (self->pending->len > 0 && self->flush_id == 0 && self->slice_id == 0)
 		self->flush_id =
 		        g_timeout_add_seconds (KITH_HISTORY_FLUSH_S, kith_history_flush_cb, self);
 }
@@ -346,55 +365,101 @@ kith_history_prune (KithHistory *self)
 	(void)kith_history_exec (self, "PRAGMA incremental_vacuum", NULL);
 }
 
-void
-kith_history_flush (KithHistory *self)
+/* writes the oldest n rows that wait, in one transaction */
+static gboolean
+kith_history_write (KithHistory *self, guint n, GError **error)
 {
 	g_autoptr (sqlite3_stmt) insert = NULL;
-	g_autoptr (GError) error = NULL;
-	gboolean ok = TRUE;
 
-	g_clear_handle_id (&self->flush_id, g_source_remove);
-	if (self->pending->len == 0)
-		return;
 	insert = kith_history_prepare (self, "INSERT OR REPLACE INTO readings (series, t, num, "
 	                                     "txt) VALUES (?1, ?2, ?3, ?4)");
-	if (insert == NULL || !kith_history_exec (self, "BEGIN", &error)) {
-		ok = FALSE;
-	} else {
-		for (guint i = 0; i < self->pending->len && ok; i++) {
-			sqlite3_reset (insert);
-			kith_history_bind_row (insert, &g_array_index (self->pending, KithRow, i));
-			ok = sqlite3_step (insert) == SQLITE_DONE;
-		}
-		if (ok)
-			ok = kith_history_exec (self, "COMMIT", &error);
-		else
+	if (insert == NULL) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s", self->path,
+		             sqlite3_errmsg (self->db));
+		return FALSE;
+	}
+	if (!kith_history_exec (self, "BEGIN", error))
+		return FALSE;
+	for (guint i = 0; i < n; i++) {
+		sqlite3_reset (insert);
+		kith_history_bind_row (insert, &g_array_index (self->pending, KithRow, i));
+		if (sqlite3_step (insert) != SQLITE_DONE) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s", self->path,
+			             sqlite3_errmsg (self->db));
 			(void)kith_history_exec (self, "ROLLBACK", NULL);
-	}
-	if (!ok) {
-		/* kept for the next time; bounded, the oldest go first */
-		if (!self->failing)
-			g_warning ("%s: readings could not be written (%s); they wait in memory",
-			           self->path,
-			           error != NULL ? error->message : sqlite3_errmsg (self->db));
-		self->failing = TRUE;
-		if (self->pending->len > KITH_HISTORY_PENDING_MAX) {
-			guint drop = self->pending->len - KITH_HISTORY_PENDING_MAX;
-			g_array_remove_range (self->pending, 0, drop);
-			self->dropped += drop;
+			return FALSE;
 		}
-		if (self->flush_id == 0)
-			self->flush_id = g_timeout_add_seconds (KITH_HISTORY_FLUSH_S,
-			                                        kith_history_flush_cb, self);
-		return;
 	}
+	if (!kith_history_exec (self, "COMMIT", error)) {
+		(void)kith_history_exec (self, "ROLLBACK", NULL);
+		return FALSE;
+	}
+	g_array_remove_range (self->pending, 0, n);
+	return TRUE;
+}
+
+/* the readings wait in memory for the next time; bounded, the oldest go first */
+static void
+kith_history_write_failed (KithHistory *self, const GError *error)
+{
+	if (!self->failing)
+		g_warning ("readings could not be written (%s); they wait in memory",
+		           error->message);
+	self->failing = TRUE;
+	if (self->pending->len > KITH_HISTORY_PENDING_MAX) {
+		guint drop = self->pending->len - KITH_HISTORY_PENDING_MAX;
+		g_array_remove_range (self->pending, 0, drop);
+		self->dropped += drop;
+	}
+	if (self->flush_id == 0)
+		self->flush_id =
+		        g_timeout_add_seconds (KITH_HISTORY_FLUSH_S, kith_history_flush_cb, self);
+}
+
+/* everything that waited is written */
+static void
+kith_history_written (KithHistory *self)
+{
 	if (self->failing)
 		g_message ("%s: readings are written again%s", self->path,
 		           self->dropped > 0 ? " (the oldest of those waiting were dropped)" : "");
 	self->failing = FALSE;
 	self->dropped = 0;
-	g_array_set_size (self->pending, 0);
 	kith_history_prune (self);
+}
+
+static gboolean
+kith_history_slice_cb (gpointer user_data)
+{
+	KithHistory *self = user_data;
+	g_autoptr (GError) error = NULL;
+
+	if (!kith_history_write (self, MIN (self->pending->len, KITH_HISTORY_SLICE_ROWS), &error)) {
+		self->slice_id = 0;
+		kith_history_write_failed (self, error);
+		return G_SOURCE_REMOVE;
+	}
+	if (self->pending->len > 0)
+		return G_SOURCE_CONTINUE;
+	self->slice_id = 0;
+	kith_history_written (self);
+	return G_SOURCE_REMOVE;
+}
+
+void
+kith_history_flush (KithHistory *self)
+{
+	g_autoptr (GError) error = NULL;
+
+	g_clear_handle_id (&self->flush_id, g_source_remove);
+	g_clear_handle_id (&self->slice_id, g_source_remove);
+	if (self->pending->len == 0)
+		return;
+	if (!kith_history_write (self, self->pending->len, &error)) {
+		kith_history_write_failed (self, error);
+		return;
+	}
+	kith_history_written (self);
 }
 
 GPtrArray *

@@ -155,6 +155,32 @@ test_history_age (void)
 	kith_history_free (history);
 }
 
+/* many readings are written between the main loop's other work, a slice at a time, never all
+ * at once */
+static void
+test_history_slices (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-history-XXXXXX", NULL);
+	KithHistoryLimits limits = { 30, 64 };
+	g_autoptr (GError) error = NULL;
+	KithHistory *history = kith_history_open (dir, &limits, &error);
+	g_autoptr (KithDevice) a = make_device ("a");
+	gint64 start = g_get_real_time () - G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC;
+
+	g_assert_no_error (error);
+	for (guint i = 0; i < 1700; i++)
+		sample (history, a, start + (gint64)i * G_USEC_PER_SEC, i);
+	g_assert_cmpuint (kith_history_pending (history), ==, 5100);
+	g_assert_true (g_main_context_iteration (NULL, FALSE));
+	g_assert_cmpuint (kith_history_pending (history), ==, 5000);
+	while (kith_history_pending (history) > 0)
+		g_main_context_iteration (NULL, FALSE);
+	g_assert_cmpuint (kith_history_count (history), ==, 5100);
+	/* nothing left to do */
+	g_assert_false (g_main_context_iteration (NULL, FALSE));
+	kith_history_free (history);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -162,5 +188,6 @@ main (int argc, char *argv[])
 	g_test_add_func ("/kith/history/keep-and-query", test_history_keep_and_query);
 	g_test_add_func ("/kith/history/ring", test_history_ring);
 	g_test_add_func ("/kith/history/age", test_history_age);
+	g_test_add_func ("/kith/history/slices", test_history_slices);
 	return g_test_run ();
 }
