@@ -13,11 +13,13 @@
 /* readings wait in memory at most this long, or until there are this many */
 #define KITH_HISTORY_FLUSH_S 60
 #define KITH_HISTORY_FLUSH_ROWS 5000
-/* the writes by themselves go in slices of this many rows, one transaction each, between the
- * main loop's other work (G_PRIORITY_LOW): one slice holds the loop for a millisecond or so,
- * where all that waited at once held it long enough for a fast GPIO input to lose edges (the
- * kernel keeps 16 of a line's events) */
-#define KITH_HISTORY_SLICE_ROWS 100
+/* the writes that come by themselves go in slices between the main loop's other work
+ * (G_PRIORITY_LOW), a transaction each that ends after this long: writing all that waited at
+ * once held the loop long enough for a fast GPIO input to lose edges (the kernel keeps 16 of a
+ * line's events: 8 ms of 1 kHz pulses) */
+#define KITH_HISTORY_SLICE_US 2000
+/* the clock is read every this many rows */
+#define KITH_HISTORY_SLICE_STEP 8
 /* a disk that takes nothing (full, read-only): at most this many wait, the oldest go first */
 #define KITH_HISTORY_PENDING_MAX 200000
 /* the age limit is applied at most this often */
@@ -365,11 +367,13 @@ kith_history_prune (KithHistory *self)
 	(void)kith_history_exec (self, "PRAGMA incremental_vacuum", NULL);
 }
 
-/* writes the oldest n rows that wait, in one transaction */
+/* writes the oldest rows that wait in one transaction: all of them, or (until > 0) those
+ * written before the monotonic time until */
 static gboolean
-kith_history_write (KithHistory *self, guint n, GError **error)
+kith_history_write (KithHistory *self, gint64 until, GError **error)
 {
 	g_autoptr (sqlite3_stmt) insert = NULL;
+	guint n = self->pending->len;
 
 	insert = kith_history_prepare (self, "INSERT OR REPLACE INTO readings (series, t, num, "
 	                                     "txt) VALUES (?1, ?2, ?3, ?4)");
@@ -381,6 +385,11 @@ kith_history_write (KithHistory *self, guint n, GError **error)
 	if (!kith_history_exec (self, "BEGIN", error))
 		return FALSE;
 	for (guint i = 0; i < n; i++) {
+		if (until > 0 && i > 0 && i % KITH_HISTORY_SLICE_STEP == 0 &&
+		    g_get_monotonic_time () >= until) {
+			n = i;
+			break;
+		}
 		sqlite3_reset (insert);
 		kith_history_bind_row (insert, &g_array_index (self->pending, KithRow, i));
 		if (sqlite3_step (insert) != SQLITE_DONE) {
@@ -434,7 +443,7 @@ kith_history_slice_cb (gpointer user_data)
 	KithHistory *self = user_data;
 	g_autoptr (GError) error = NULL;
 
-	if (!kith_history_write (self, MIN (self->pending->len, KITH_HISTORY_SLICE_ROWS), &error)) {
+	if (!kith_history_write (self, g_get_monotonic_time () + KITH_HISTORY_SLICE_US, &error)) {
 		self->slice_id = 0;
 		kith_history_write_failed (self, error);
 		return G_SOURCE_REMOVE;
@@ -455,7 +464,7 @@ kith_history_flush (KithHistory *self)
 	g_clear_handle_id (&self->slice_id, g_source_remove);
 	if (self->pending->len == 0)
 		return;
-	if (!kith_history_write (self, self->pending->len, &error)) {
+	if (!kith_history_write (self, 0, &error)) {
 		kith_history_write_failed (self, error);
 		return;
 	}

@@ -155,8 +155,8 @@ test_history_age (void)
 	kith_history_free (history);
 }
 
-/* many readings are written between the main loop's other work, a slice at a time, never all
- * at once */
+/* many readings are written between the main loop's other work, a slice (a few milliseconds)
+ * at a time, never all at once */
 static void
 test_history_slices (void)
 {
@@ -168,14 +168,15 @@ test_history_slices (void)
 	gint64 start = g_get_real_time () - G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC;
 
 	g_assert_no_error (error);
-	for (guint i = 0; i < 1700; i++)
-		sample (history, a, start + (gint64)i * G_USEC_PER_SEC, i);
-	g_assert_cmpuint (kith_history_pending (history), ==, 5100);
+	for (guint i = 0; i < 20000; i++)
+		sample (history, a, start + (gint64)i * G_USEC_PER_SEC / 8, i);
+	g_assert_cmpuint (kith_history_pending (history), ==, 60000);
 	g_assert_true (g_main_context_iteration (NULL, FALSE));
-	g_assert_cmpuint (kith_history_pending (history), ==, 5000);
+	g_assert_cmpuint (kith_history_pending (history), <, 60000);
+	g_assert_cmpuint (kith_history_pending (history), >, 0);
 	while (kith_history_pending (history) > 0)
 		g_main_context_iteration (NULL, FALSE);
-	g_assert_cmpuint (kith_history_count (history), ==, 5100);
+	g_assert_cmpuint (kith_history_count (history), ==, 60000);
 	/* nothing left to do */
 	g_assert_false (g_main_context_iteration (NULL, FALSE));
 	kith_history_free (history);
