@@ -55,10 +55,10 @@ class Server:
         self.component_port = self.prosody.component_port
         self.domain = self.prosody.component_jid(DEVICES_COMPONENT)
 
-    def kithd_config(self, chip):
+    def kithd_config(self, buses):
+        """kithd's configuration: this server, and the [bus:…] groups of buses"""
         xmpp = KITHD_CONFIG.format(port=PORT, domain=self.domain, resource=RESOURCE,
                                    secret=self.prosody.component_secret)
-        buses = CONFIG.replace('{chip}', chip)
         return xmpp + buses[buses.index('[bus:'):]
 
     def close(self, keep=False):
@@ -69,9 +69,9 @@ class Server:
         self.world.close()
 
 
-def start_kithd(guest, server, chip):
-    """the relay, then kithd; returns the guest's pid of kithd"""
-    guest.write_file('/etc/kithd.conf', server.kithd_config(chip))
+def start_kithd(guest, config):
+    """the relay, then kithd with this configuration; returns kithd's pid in the guest"""
+    guest.write_file('/etc/kithd.conf', config)
     guest.sh('ip link set lo up')
     interfaces = guest.sh('ls /sys/class/net').split()
     expect(interfaces == ['lo'], f'the guest has network interfaces: {interfaces}')
@@ -147,7 +147,7 @@ def scenario(guest, checks, server, sysfs, chip):
     devices = (DOOR, RELAY, BME280, TMP102)
 
     def online():
-        start_kithd(guest, server, chip)
+        start_kithd(guest, server.kithd_config(CONFIG.replace('{chip}', chip)))
         for device in devices:
             wait_online(friend, full(device))
         befriend(friend, [jid(d) for d in devices], timeout=TIMEOUT)
