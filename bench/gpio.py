@@ -322,9 +322,9 @@ def report(accel, factor, monitor, kithd):
     out.append('| | median | p90 | max |')
     out.append('|---|---|---|---|')
     out.append(f'| edge to stanza | **{statistics.median(ms):.1f} ms** | '
-               f'{statistics.quantiles(ms, n=10, method='inclusive')[-1]:.1f} ms | {max(ms):.1f} ms |')
+               f'{statistics.quantiles(ms, n=10, method="inclusive")[-1]:.1f} ms | {max(ms):.1f} ms |')
     out.append(f'| the ctl port\'s round trip (`:`), for comparison | '
-               f'{statistics.median(rt):.1f} ms | {statistics.quantiles(rt, n=10, method='inclusive')[-1]:.1f} ms '
+               f'{statistics.median(rt):.1f} ms | {statistics.quantiles(rt, n=10, method="inclusive")[-1]:.1f} ms '
                f'| {max(rt):.1f} ms |')
     out.append('')
     out.append(f"kithd idle while befriended: {kithd['idle_ns_per_s'] / 1e6:.2f} ms CPU per "
