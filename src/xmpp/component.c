@@ -11,7 +11,9 @@
 
 #define KITH_COMPONENT_OUTBOX_MAX 65536
 #define KITH_COMPONENT_PACED_MAX 262144
-#define KITH_COMPONENT_BACKOFF_MAX_S 120
+/* one link carries every device, and retrying it costs the server one TCP connection: after a
+ * long outage the devices are back within 15 s, not two minutes */
+#define KITH_COMPONENT_BACKOFF_MAX_S 15
 #define KITH_COMPONENT_STABLE_S 30
 #define KITH_COMPONENT_PACE_MS 20
 /* paced stanzas wait while libstrophe holds this many unwritten ones (the server is slow) */
@@ -261,7 +263,8 @@ kith_component_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 			kith_xmpp_source_set_settled (self->source, FALSE);
 			break;
 		}
-		self->failures = 0;
+		/* failures count on until the link has stayed up a while: a server that takes
+		 * the stream and drops it at once is not hammered */
 		self->state = KITH_COMPONENT_ONLINE;
 		self->online_since = g_get_monotonic_time ();
 		kith_xmpp_source_set_settled (self->source, TRUE);
@@ -321,6 +324,7 @@ kith_component_resolved_cb (const gchar *address, guint16 port, const GError *er
 	self->address = g_strdup_printf ("%s:%u", address, port);
 	self->pending_fd = -1;
 	self->state = KITH_COMPONENT_CONNECTING;
+	g_info ("component %s: connecting to %s", self->config->component_domain, self->address);
 	kith_component_connecting = self;
 	rc = xmpp_connect_component (self->conn, address, port, kith_component_conn_cb, self);
 	kith_component_connecting = NULL;

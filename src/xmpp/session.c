@@ -14,6 +14,10 @@
 #define KITH_SESSION_OUTBOX_MAX 512
 #define KITH_SESSION_BACKOFF_MAX_S 120
 #define KITH_SESSION_STABLE_S 30 /* online this long: the next failure starts backoff anew */
+/* the server is back: the devices still waiting try again within this much per device */
+#define KITH_SESSION_RETURN_SPREAD_MS 50
+#define KITH_SESSION_RETURN_SPREAD_MIN_MS 1000
+#define KITH_SESSION_RETURN_SPREAD_MAX_MS 60000
 #define KITH_SESSION_REGISTER_TIMEOUT_S 20
 #define KITH_STREAMS_NS "http://etherx.jabber.org/streams"
 #define KITH_TLS_NS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -59,6 +63,7 @@ struct _KithSession {
 	guint failures;
 	gint64 online_since;
 	guint timer_id;
+	gint64 retry_at; /* monotonic time the backoff timer fires */
 	KithOutbox outbox;
 };
 
@@ -66,6 +71,7 @@ static GHashTable *kith_session_by_conn; /* xmpp_conn_t* -> KithSession* */
 
 static void kith_session_connect (gpointer owner);
 static void kith_session_schedule (KithSession *self, gboolean backoff);
+static gboolean kith_session_timer_cb (gpointer user_data);
 
 /* libstrophe's log, with credentials kept out of it */
 static void
@@ -420,9 +426,52 @@ kith_session_finish_stop (KithSession *self)
 		self->callbacks.stopped (self, self->user_data);
 }
 
+/*
+ * A device that had lost the server is online again: the server is back. The others still
+ * waiting out their backoff (up to two minutes after a long outage) try again soon, spread
+ * over a time that grows with their number; the connect gate still lets only MaxConnecting
+ * negotiate at once, and their backoff goes on growing if they fail again.
+ */
+static void
+kith_session_server_back (KithSession *back)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+	g_autoptr (GPtrArray) waiting = g_ptr_array_new ();
+	gint64 now = g_get_monotonic_time ();
+	guint spread_ms;
+
+	g_hash_table_iter_init (&iter, kith_session_by_conn);
+	while (g_hash_table_iter_next (&iter, &key, &value)) {
+		KithSession *other = value;
+		/* every session once (it may have a registration connection too) */
+		if (other != back && key == other->conn && other->state == KITH_SESSION_WAITING &&
+		    other->timer_id != 0 && other->failures > 0)
+			g_ptr_array_add (waiting, other);
+	}
+	if (waiting->len == 0)
+		return;
+	spread_ms = CLAMP (waiting->len * KITH_SESSION_RETURN_SPREAD_MS,
+	                   KITH_SESSION_RETURN_SPREAD_MIN_MS, KITH_SESSION_RETURN_SPREAD_MAX_MS);
+	g_info ("%s: the server is back; %u devices waiting try again within %.1f s",
+	        back->bare_jid, waiting->len, spread_ms / 1000.0);
+	for (guint i = 0; i < waiting->len; i++) {
+		KithSession *other = g_ptr_array_index (waiting, i);
+		guint delay_ms = g_random_int_range (0, (gint32)spread_ms);
+
+		if (other->retry_at <= now + (gint64)delay_ms * 1000)
+			continue; /* its own turn comes sooner */
+		g_source_remove (other->timer_id);
+		other->retry_at = now + (gint64)delay_ms * 1000;
+		other->timer_id = g_timeout_add (delay_ms, kith_session_timer_cb, other);
+	}
+}
+
 static void
 kith_session_went_online (KithSession *self)
 {
+	gboolean returned = self->failures > 0;
+
 	self->state = KITH_SESSION_ONLINE;
 	self->online_since = g_get_monotonic_time ();
 	self->auth_failed = FALSE;
@@ -435,6 +484,8 @@ kith_session_went_online (KithSession *self)
 		self->callbacks.online (self, self->user_data);
 	if (kith_outbox_flush (&self->outbox, self->conn) > 0)
 		kith_xmpp_source_note_sent (self->source);
+	if (returned)
+		kith_session_server_back (self);
 }
 
 /* a login that never got online: say why when it is the password */
@@ -487,7 +538,8 @@ kith_session_disconnected (KithSession *self, xmpp_conn_t *conn, int error)
 	if (was == KITH_SESSION_ONLINE) {
 		g_message ("%s: disconnected%s%s", self->bare_jid, error != 0 ? ": " : "",
 		           error != 0 ? g_strerror (error) : "");
-		/* a link that stayed up a while starts its backoff anew */
+		/* a link that stayed up a while starts its backoff anew; until then failures
+		 * count on: a server that takes the login and drops it at once is not hammered */
 		if (g_get_monotonic_time () - self->online_since >
 		    KITH_SESSION_STABLE_S * G_USEC_PER_SEC)
 			self->failures = 0;
@@ -529,7 +581,6 @@ kith_session_conn_cb (xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
 			kith_xmpp_source_set_settled (self->source, FALSE);
 			break;
 		}
-		self->failures = 0;
 		kith_session_went_online (self);
 		break;
 	case XMPP_CONN_DISCONNECT:
@@ -624,6 +675,7 @@ kith_session_resolved_cb (const gchar *address, guint16 port, const GError *erro
 			                               kith_session_register_timeout_cb, self);
 	} else {
 		self->state = KITH_SESSION_CONNECTING;
+		g_info ("%s: connecting to %s:%u", self->bare_jid, address, port);
 		rc = xmpp_connect_client (self->conn, address, port, kith_session_conn_cb, self);
 	}
 	if (rc != XMPP_EOK || self->pending_fd < 0) {
@@ -667,6 +719,7 @@ kith_session_schedule (KithSession *self, gboolean backoff)
 	g_clear_handle_id (&self->timer_id, g_source_remove);
 	self->state = KITH_SESSION_WAITING;
 	/* never reconnect from inside libstrophe's connection callback: go through the loop */
+	self->retry_at = g_get_monotonic_time () + (gint64)delay_ms * 1000;
 	self->timer_id = g_timeout_add (delay_ms, kith_session_timer_cb, self);
 }
 
