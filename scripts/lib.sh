@@ -32,7 +32,7 @@ KITH_TEST_PACKAGES=(
 	"${KITH_BUILD_PACKAGES[@]}"
 	sqlite3 valgrind zbar-tools ejabberd mosquitto
 	qemu-system-x86 busybox-static i2c-tools cpio xz-utils make libelf1
-	python3-pymodbus python3-serial python3-serial-asyncio socat
+	python3-pymodbus python3-serial python3-serial-asyncio socat faketime
 	"${KITH_PACKAGING_PACKAGES[@]}"
 )
 

@@ -144,7 +144,7 @@ interfaces = {{ "127.0.0.1" }}
 c2s_ports = {{ {port} }}
 network_settings = {{ nagle = false }}
 modules_enabled = {{ "roster"; "saslauth"; "tls"; "disco"; "ping"; "register";
-                    "presence"; "message"; "iq"; "version"; "posix" }}
+                    "presence"; "message"; "iq"; "version"; "posix"{modules} }}
 modules_disabled = {{ "s2s"; {no_tls} }}
 allow_registration = true
 min_seconds_between_registrations = 0
@@ -187,7 +187,8 @@ class Prosody(XmppServer):
     domain = DOMAIN
     host = '127.0.0.1'
 
-    def __init__(self, tmpdir, tls=True, storage='memory', components=()):
+    def __init__(self, tmpdir, tls=True, storage='memory', components=(),
+                 modules=()):
         self.dir = os.path.join(tmpdir, 'prosody')
         os.makedirs(os.path.join(self.dir, 'data'), exist_ok=True)
         self.port = free_port()
@@ -219,6 +220,7 @@ class Prosody(XmppServer):
                 dir=self.dir, port=self.port, storage=storage, tls=tls_text,
                 no_tls='' if tls else '"tls"',
                 domain=self.domain, component_ports=component_ports,
+                modules=''.join(f'; "{m}"' for m in modules),
                 components=component_lines))
         self.proc = None
         self.start()
@@ -615,13 +617,15 @@ class World:
     """One temp dir with a Prosody, (optionally) a kithd, and peers."""
 
     def __init__(self, storage='memory', tls=True, start_kithd=True,
-                 components=None, mode=None, server=None, **kithd_args):
+                 components=None, mode=None, server=None, modules=(),
+                 **kithd_args):
         """components: {name: Component subclass (or None: declared in
         Prosody only)}; each is connected as <name>.localhost before kithd
         starts and is then world.components[name].  mode: 'client' or
         'component' (default: KITH_MODE, else client); in component mode
         kithd is the component devices.localhost.  server: a class used
-        instead of Prosody (same interface, e.g. Ejabberd)."""
+        instead of Prosody (same interface, e.g. Ejabberd).  modules: more
+        Prosody modules to enable (e.g. 'offline')."""
         if components is not None and not isinstance(components, dict):
             components = {name: None for name in components}
         self.mode = mode or default_mode()
@@ -639,7 +643,8 @@ class World:
                                       components=tuple(components or ()))
             else:
                 self.prosody = Prosody(self.tmp, tls=tls, storage=storage,
-                                       components=tuple(components or ()))
+                                       components=tuple(components or ()),
+                                       modules=modules)
             for name, cls in (components or {}).items():
                 if cls is not None:
                     self.component(name, cls)
