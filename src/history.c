@@ -43,7 +43,7 @@ static const gchar *kith_history_schema =
 typedef struct {
 	gint64 id;
 	KithValueType type;
-	gint64 last; /* the newest reading kept or waiting */
+	gint64 last; /* the time of the last reading kept or waiting */
 } KithSeries;
 
 typedef struct {
@@ -110,18 +110,15 @@ kith_history_prepare (KithHistory *self, const gchar *sql)
 	return stmt;
 }
 
-KithHistory *
-kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits, GError **error)
+/* opens (creating) the database file; FALSE with error set if it cannot, *damaged when the
+ * file is there but is no database or a damaged one */
+static gboolean
+kith_history_open_db (KithHistory *self, gboolean *damaged, GError **error)
 {
-	KithHistory *self = g_new0 (KithHistory, 1);
 	mode_t old;
 	int rc;
 
-	self->limits = *limits;
-	self->path = g_build_filename (state_directory, "history.db", NULL);
-	self->series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-	self->pending = g_array_new (FALSE, TRUE, sizeof (KithRow));
-	g_array_set_clear_func (self->pending, kith_row_clear);
+	*damaged = FALSE;
 	old = umask (0077);
 	rc = sqlite3_open_v2 (self->path, &self->db,
 	                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -130,8 +127,7 @@ kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits
 	if (rc != SQLITE_OK) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot open %s: %s", self->path,
 		             sqlite3_errmsg (self->db));
-		kith_history_free (self);
-		return NULL;
+		return FALSE;
 	}
 	sqlite3_busy_timeout (self->db, 5000);
 	/* incremental vacuum must be chosen before the first table: space freed by the ring
@@ -141,10 +137,60 @@ kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits
 	                        "PRAGMA synchronous=NORMAL;",
 	                        error) ||
 	    !kith_history_exec (self, kith_history_schema, error)) {
+		int code = sqlite3_errcode (self->db);
+		*damaged = code == SQLITE_NOTADB || code == SQLITE_CORRUPT;
+		return FALSE;
+	}
+	(void)g_chmod (self->path, 0600);
+	return TRUE;
+}
+
+/* a damaged history is no reason to keep none: it is kept aside for whoever wants to look,
+ * and a new one begins */
+static gboolean
+kith_history_set_aside (KithHistory *self, GError **error)
+{
+	g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+	g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+	g_autofree gchar *aside = g_strdup_printf ("%s.damaged-%s", self->path, stamp);
+	static const gchar *const suffixes[] = { "-wal", "-shm" };
+
+	g_clear_pointer (&self->db, sqlite3_close);
+	if (g_rename (self->path, aside) != 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot move %s aside: %s",
+		             self->path, g_strerror (errno));
+		return FALSE;
+	}
+	for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
+		g_autofree gchar *from = g_strconcat (self->path, suffixes[i], NULL);
+		g_autofree gchar *to = g_strconcat (aside, suffixes[i], NULL);
+		(void)g_rename (from, to);
+	}
+	g_warning ("%s is damaged: moved to %s; the history starts anew", self->path, aside);
+	g_hash_table_remove_all (self->series);
+	return TRUE;
+}
+
+KithHistory *
+kith_history_open (const gchar *state_directory, const KithHistoryLimits *limits, GError **error)
+{
+	KithHistory *self = g_new0 (KithHistory, 1);
+	g_autoptr (GError) first = NULL;
+	gboolean damaged;
+
+	self->limits = *limits;
+	self->path = g_build_filename (state_directory, "history.db", NULL);
+	self->series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+	self->pending = g_array_new (FALSE, TRUE, sizeof (KithRow));
+	g_array_set_clear_func (self->pending, kith_row_clear);
+	if (!kith_history_open_db (self, &damaged, &first) &&
+	    (!damaged || !kith_history_set_aside (self, error) ||
+	     !kith_history_open_db (self, &damaged, error))) {
+		if (first != NULL && error != NULL && *error == NULL)
+			g_propagate_error (error, g_steal_pointer (&first));
 		kith_history_free (self);
 		return NULL;
 	}
-	(void)g_chmod (self->path, 0600);
 	return self;
 }
 
@@ -241,7 +287,9 @@ kith_history_record (KithHistory *self, KithDevice *device)
 		if (value == NULL || !value->valid || field->categories == KITH_FIELD_IDENTITY)
 			continue;
 		series = kith_history_series (self, kith_device_get_id (device), field);
-		if (series == NULL || value->timestamp <= series->last)
+		/* a reading not kept yet: its time differs from the last one kept (not only
+		 * later: after the clock went back, readings are older and still new) */
+		if (series == NULL || value->timestamp == series->last)
 			continue;
 		series->last = value->timestamp;
 		row.series = series->id;
@@ -344,6 +392,17 @@ kith_history_oldest (KithHistory *self)
 	return oldest;
 }
 
+/* the newest reading kept (0: none) */
+static gint64
+kith_history_newest (KithHistory *self)
+{
+	g_autoptr (sqlite3_stmt) stmt = kith_history_prepare (self, "SELECT MAX(t) FROM readings");
+
+	if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
+		return 0;
+	return sqlite3_column_int64 (stmt, 0);
+}
+
 /* the ring: by age at most once an hour, by size whenever it is past its limit */
 static void
 kith_history_prune (KithHistory *self)
@@ -351,7 +410,9 @@ kith_history_prune (KithHistory *self)
 	gint64 now = g_get_real_time ();
 	gint64 limit = (gint64)self->limits.max_mb * 1024 * 1024;
 
-	if (now - self->pruned_at > (gint64)KITH_HISTORY_PRUNE_S * G_USEC_PER_SEC) {
+	/* hourly, and at once when the clock went back past the last time */
+	if (now - self->pruned_at > (gint64)KITH_HISTORY_PRUNE_S * G_USEC_PER_SEC ||
+	    now < self->pruned_at) {
 		self->pruned_at = now;
 		kith_history_delete_before (self, now - (gint64)self->limits.days * 86400 *
 		                                                  G_USEC_PER_SEC);
@@ -359,10 +420,12 @@ kith_history_prune (KithHistory *self)
 	for (guint round = 0; limit > 0 && round < 10 && kith_history_used_bytes (self) > limit;
 	     round++) {
 		gint64 oldest = kith_history_oldest (self);
+		gint64 newest = MAX (now, kith_history_newest (self));
 		if (oldest == 0)
 			break;
-		/* the oldest tenth of the time kept goes */
-		kith_history_delete_before (self, oldest + MAX ((now - oldest) / 10, 1));
+		/* the oldest tenth of the time kept goes (the time kept ends at the newest
+		 * reading: the clock may have gone back past it) */
+		kith_history_delete_before (self, oldest + MAX ((newest - oldest) / 10, 1));
 	}
 	(void)kith_history_exec (self, "PRAGMA incremental_vacuum", NULL);
 }
