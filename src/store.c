@@ -68,17 +68,59 @@ kith_store_fail (KithStore *store, GError **error, const gchar *what)
 	return FALSE;
 }
 
+static gboolean kith_store_damaged (KithStore *store, const gchar *why, GError **error);
+
 static gboolean
 kith_store_exec (KithStore *store, const gchar *sql, GError **error)
 {
 	gchar *message = NULL;
-	if (sqlite3_exec (store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+	int rc = sqlite3_exec (store->db, sql, NULL, NULL, &message);
+
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
+		gboolean ok = kith_store_damaged (store, message != NULL ? message : "", error);
+		sqlite3_free (message);
+		return ok;
+	}
+	if (rc != SQLITE_OK) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "%s: %s", store->path,
 		             message != NULL ? message : "error");
 		sqlite3_free (message);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* a damaged database is never written over: it holds the devices' identities */
+static gboolean
+kith_store_damaged (KithStore *store, const gchar *why, GError **error)
+{
+	g_set_error (error, KITH_ERROR, KITH_ERROR_STORE,
+	             "%s is damaged (%s); it holds the devices' identities (account passwords, "
+	             "friends, owners), so kithd does not replace it: restore it from a backup, "
+	             "or move it away to start anew with new accounts",
+	             store->path, why);
+	return FALSE;
+}
+
+/* the whole file is read once at start (it is small): damage shows now, not in the middle of
+ * a friend request */
+static gboolean
+kith_store_check (KithStore *store, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+	g_autofree gchar *result = NULL;
+	int rc = sqlite3_prepare_v2 (store->db, "PRAGMA quick_check(1)", -1, &stmt, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+		result = g_strdup ((const gchar *)sqlite3_column_text (stmt, 0));
+	sqlite3_finalize (stmt);
+	if (result != NULL && g_strcmp0 (result, "ok") == 0)
+		return TRUE;
+	if (result != NULL)
+		return kith_store_damaged (store, g_strdelimit (result, "\n", ' '), error);
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		return kith_store_damaged (store, sqlite3_errmsg (store->db), error);
+	return kith_store_fail (store, error, "cannot read");
 }
 
 KithStore *
@@ -128,7 +170,9 @@ kith_store_open (const gchar *state_directory, GError **error)
 		return NULL;
 	}
 	sqlite3_busy_timeout (store->db, 5000);
-	if (!kith_store_exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error))
+	if (!kith_store_exec (store, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+	                      error) ||
+	    !kith_store_check (store, error))
 		return NULL;
 	if (!kith_store_exec (store, kith_store_schema, error))
 		return NULL;
