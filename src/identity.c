@@ -151,13 +151,16 @@ kith_identity_send_subscription (KithIdentity *self, const gchar *type, const gc
 	kith_identity_send (self, kith_stanza_presence (self->protocol.ctx, type, NULL, jid));
 }
 
-static void
+static gboolean
 kith_identity_remember (KithIdentity *self, const gchar *jid, KithFriendDecision decision)
 {
 	g_autoptr (GError) error = NULL;
 	if (!kith_store_set_friend (self->store, kith_device_get_id (self->device), jid, decision,
-	                            &error))
+	                            &error)) {
 		g_warning ("%s: %s", kith_device_get_id (self->device), error->message);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* the friendship is granted: subscribed (or, preapprove, a pre-approval unless they see the
@@ -167,11 +170,18 @@ kith_identity_welcome (KithIdentity *self, const gchar *jid, gboolean preapprove
 {
 	guint state = kith_identity_state (self, jid);
 
+	/* stored first: a friendship the contact sees granted is never forgotten. When it cannot
+	 * be stored (a full disk) the request stays unanswered; the contact may ask again */
+	if (!kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED)) {
+		g_warning ("%s: the friend request from %s is not answered: the friendship could "
+		           "not be stored",
+		           kith_device_get_id (self->device), jid);
+		return;
+	}
 	if (!preapprove || (state & KITH_SUB_FROM) == 0)
 		kith_identity_send_subscription (self, "subscribed", jid);
 	if ((state & (KITH_SUB_TO | KITH_SUB_PENDING_OUT)) == 0)
 		kith_identity_send_subscription (self, "subscribe", jid);
-	kith_identity_remember (self, jid, KITH_FRIEND_ACCEPTED);
 }
 
 static void

@@ -156,13 +156,16 @@ kith_registry_free (KithRegistry *self)
 	g_free (self);
 }
 
-static void
+static gboolean
 kith_registry_save (KithRegistry *self, const gchar *key, const gchar *owner, const gchar *state)
 {
 	g_autoptr (GError) error = NULL;
 	if (!kith_store_set_registration (self->agent->store, kith_registry_device_id (self), key,
-	                                  owner, state, &error))
+	                                  owner, state, &error)) {
 		g_warning ("%s: %s", kith_registry_device_id (self), error->message);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void kith_registry_disowned (KithRegistry *self);
@@ -216,8 +219,9 @@ kith_registry_blank_key (KithRegistry *self)
 	                     self, NULL);
 }
 
-/* claimed: the owner is stored, trusted, pre-approved and asked for friendship */
-static void
+/* claimed: the owner is stored, trusted, pre-approved and asked for friendship; FALSE when it
+ * could not be stored (nothing changed then) */
+static gboolean
 kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
 {
 	g_autofree gchar *owner = kith_jid_bare (owner_jid);
@@ -225,13 +229,15 @@ kith_registry_claimed (KithRegistry *self, const gchar *owner_jid)
 
 	kith_store_get_registration (self->agent->store, kith_registry_device_id (self), &key, NULL,
 	                             NULL);
-	kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_CLAIMED);
+	if (!kith_registry_save (self, key != NULL ? key : "", owner, KITH_REGISTRY_CLAIMED))
+		return FALSE;
 	kith_store_set_registry_jid (self->agent->store, kith_registry_device_id (self), self->jid,
 	                             NULL);
 	/* the device trusts and befriends its owner */
 	self->callbacks.claimed (owner, self->user_data);
 	kith_registry_blank_key (self);
 	g_message ("%s: claimed by %s", kith_registry_device_id (self), owner);
+	return TRUE;
 }
 
 static void kith_registry_register (KithRegistry *self);
@@ -287,7 +293,9 @@ kith_registry_register_cb (xmpp_stanza_t *reply, gpointer user_data)
 		claimed = NULL;
 	}
 	if (claimed != NULL) {
-		kith_registry_claimed (self, xmpp_stanza_get_attribute (claimed, "jid"));
+		/* not stored: asked again, the registry says it again */
+		if (!kith_registry_claimed (self, xmpp_stanza_get_attribute (claimed, "jid")))
+			kith_registry_schedule_retry (self, "the claim could not be stored");
 		return;
 	}
 	kith_store_get_registration (self->agent->store, kith_registry_device_id (self), &key, NULL,
@@ -470,11 +478,20 @@ kith_registry_handle_stanza (KithRegistry *self, xmpp_stanza_t *stanza)
 		                                    "the claim names no valid owner JID", NULL));
 		return TRUE;
 	}
+	/* a claim is acknowledged once it is stored: the registry confirms it to the owner then */
+	if (g_strcmp0 (name, "claimed") == 0) {
+		if (kith_registry_claimed (self, xmpp_stanza_get_attribute (element, "jid")))
+			kith_agent_send (self->agent, kith_stanza_iq_result (ctx, stanza));
+		else
+			kith_agent_send (self->agent,
+			                 kith_stanza_error (ctx, stanza, "wait",
+			                                    "internal-server-error",
+			                                    "the claim could not be stored", NULL));
+		return TRUE;
+	}
 	/* acknowledge first: a registry waits for it before it changes its record */
 	kith_agent_send (self->agent, kith_stanza_iq_result (ctx, stanza));
-	if (g_strcmp0 (name, "claimed") == 0) {
-		kith_registry_claimed (self, xmpp_stanza_get_attribute (element, "jid"));
-	} else if (g_strcmp0 (name, "disowned") == 0) {
+	if (g_strcmp0 (name, "disowned") == 0) {
 		kith_registry_disowned (self);
 	} else {
 		g_autofree gchar *key = NULL;
