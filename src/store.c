@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kith-error.h"
 
@@ -150,6 +151,15 @@ kith_store_open (const gchar *state_directory, GError **error)
 			        state_directory, (guint)(st.st_mode & 07777), state_directory);
 			return NULL;
 		}
+	}
+	/* SQLite would only say "unable to open database file" */
+	if (g_access (state_directory, W_OK | X_OK) != 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE,
+		             "cannot write in the state directory %s: %s; kithd keeps its database "
+		             "there (make it writable for kithd's user, or choose another "
+		             "StateDirectory=)",
+		             state_directory, g_strerror (errno));
+		return NULL;
 	}
 	store->path = g_build_filename (state_directory, "kith.db", NULL);
 	/* the database holds account passwords: create it private */
