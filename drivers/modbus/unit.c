@@ -327,8 +327,11 @@ kith_modbus_unit_read_done (KithModbusUnit *unit, guint index, KithModbusRequest
 	case KITH_MODBUS_STATUS_OK:
 	case KITH_MODBUS_STATUS_EXCEPTION:
 		kith_modbus_unit_answered (unit, now);
-		/* on schedule, but never a burst of catching up */
-		*due = MAX (*due + block->period, now);
+		/* a poll: on schedule, but never a burst of catching up. A read before its time (a
+		 * readout): the next poll a period from now; every early read used to push the
+		 * polls a period further, so a few readouts stopped them for as many periods,
+		 * and with them the noticing of a unit that stopped answering */
+		*due = *due <= now ? MAX (*due + block->period, now) : now + block->period;
 		if (request->status == KITH_MODBUS_STATUS_EXCEPTION)
 			return kith_modbus_unit_refused (unit, index, request, now);
 		kith_modbus_unit_store (unit, block, request);
