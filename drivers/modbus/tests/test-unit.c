@@ -124,6 +124,32 @@ test_unit_values (void)
 	fixture_clear (&fixture);
 }
 
+/* reads before their time (readouts) put the next poll a period after the last of them, never
+ * further: five readouts in a row once pushed the polls five periods away */
+static void
+test_unit_early_reads (void)
+{
+	Fixture fixture = { 0 };
+	gint64 now = 100 * S;
+
+	fixture_init (&fixture, TRUE, now);
+	for (gint block; (block = kith_modbus_unit_pick (fixture.unit, now)) >= 0;)
+		read_block (&fixture, (guint)block, KITH_MODBUS_STATUS_OK, 0, now);
+	g_assert_cmpint (kith_modbus_unit_next_due (fixture.unit), ==, now + 10 * S);
+	for (guint i = 0; i < 5; i++) {
+		now += S;
+		for (guint block = 0; block < fixture.unit->blocks->len; block++)
+			read_block (&fixture, block, KITH_MODBUS_STATUS_OK, 0, now);
+	}
+	g_assert_cmpint (kith_modbus_unit_next_due (fixture.unit), ==, now + 10 * S);
+	/* and polls on schedule go on from there */
+	now += 10 * S;
+	for (gint block; (block = kith_modbus_unit_pick (fixture.unit, now)) >= 0;)
+		read_block (&fixture, (guint)block, KITH_MODBUS_STATUS_OK, 0, now + S / 10);
+	g_assert_cmpint (kith_modbus_unit_next_due (fixture.unit), ==, now + 10 * S);
+	fixture_clear (&fixture);
+}
+
 /* a unit that stops answering: one failure is a suspicion (probed after 0.5 s), the second
  * shows it not answering; probes back off to the bound; an answer brings it back */
 static void
@@ -382,6 +408,7 @@ main (int argc, char *argv[])
 {
 	g_test_init (&argc, &argv, NULL);
 	g_test_add_func ("/kith/modbus/unit/values", test_unit_values);
+	g_test_add_func ("/kith/modbus/unit/early-reads", test_unit_early_reads);
 	g_test_add_func ("/kith/modbus/unit/backoff", test_unit_backoff);
 	g_test_add_func ("/kith/modbus/unit/refused", test_unit_refused);
 	g_test_add_func ("/kith/modbus/unit/known", test_unit_known);
