@@ -182,6 +182,96 @@ test_history_slices (void)
 	kith_history_free (history);
 }
 
+/* the clock went back an hour: the readings after it are older than those kept, and kept */
+static void
+test_history_clock_back (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-history-XXXXXX", NULL);
+	KithHistoryLimits limits = { 30, 64 };
+	g_autoptr (GError) error = NULL;
+	KithHistory *history = kith_history_open (dir, &limits, &error);
+	g_autoptr (KithDevice) a = make_device ("a");
+	g_autoptr (GPtrArray) all = NULL;
+	gint64 now = g_get_real_time ();
+
+	for (guint i = 0; i < 5; i++)
+		sample (history, a, now - (5 - i) * G_USEC_PER_SEC, 20 + i);
+	for (guint i = 0; i < 5; i++)
+		sample (history, a,
+		        now - G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC + i * G_USEC_PER_SEC,
+		        10 + i);
+	/* the same reading again is still not kept twice */
+	kith_history_record (history, a);
+	g_assert_cmpuint (kith_history_pending (history), ==, 30);
+	all = kith_history_query (history, "a", NULL, 0, 0, 1000);
+	g_assert_cmpuint (all->len, ==, 30);
+	/* in time order: the readings after the jump come first */
+	g_assert_cmpint (((KithSample *)g_ptr_array_index (all, 0))->value.timestamp, ==,
+	                 now - G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC);
+	for (guint i = 1; i < all->len; i++)
+		g_assert_cmpint (((KithSample *)g_ptr_array_index (all, i - 1))->value.timestamp,
+		                 <=, ((KithSample *)g_ptr_array_index (all, i))->value.timestamp);
+	kith_history_free (history);
+}
+
+/* the clock went back behind every reading kept: the size limit still holds */
+static void
+test_history_ring_after_clock_back (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-history-XXXXXX", NULL);
+	KithHistoryLimits limits = { 3650, 1 };
+	g_autoptr (GError) error = NULL;
+	KithHistory *history = kith_history_open (dir, &limits, &error);
+	g_autoptr (KithDevice) a = make_device ("a");
+	gint64 start = g_get_real_time () + G_GINT64_CONSTANT (100000) * G_USEC_PER_SEC;
+	guint64 count;
+
+	for (guint i = 0; i < 100000; i++)
+		sample (history, a, start + (gint64)i * G_USEC_PER_SEC, i);
+	kith_history_flush (history);
+	count = kith_history_count (history);
+	g_test_message ("%" G_GUINT64_FORMAT " of 300000 readings from the future kept in 1 MB",
+	                count);
+	/* about what fits in 1 MB (the limit kept almost all of them) */
+	g_assert_cmpuint (count, <, 100000);
+	g_assert_cmpuint (count, >, 10000);
+	kith_history_free (history);
+}
+
+/* a damaged history.db is set aside, and a new history begins */
+static void
+test_history_damaged (void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp ("kith-history-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename (dir, "history.db", NULL);
+	KithHistoryLimits limits = { 30, 64 };
+	g_autoptr (GError) error = NULL;
+	g_autoptr (KithDevice) a = make_device ("a");
+	g_autoptr (GPtrArray) all = NULL;
+	g_autoptr (GDir) listing = NULL;
+	const gchar *name;
+	gboolean aside = FALSE;
+	gchar garbage[8192];
+	KithHistory *history;
+
+	memset (garbage, 0xa5, sizeof garbage);
+	g_assert_true (g_file_set_contents (path, garbage, sizeof garbage, NULL));
+	/* it says so with a warning */
+	g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+	history = kith_history_open (dir, &limits, &error);
+	g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+	g_assert_no_error (error);
+	g_assert_nonnull (history);
+	sample (history, a, g_get_real_time (), 20);
+	all = kith_history_query (history, "a", NULL, 0, 0, 100);
+	g_assert_cmpuint (all->len, ==, 3);
+	listing = g_dir_open (dir, 0, NULL);
+	while ((name = g_dir_read_name (listing)) != NULL)
+		aside |= g_str_has_prefix (name, "history.db.damaged-");
+	g_assert_true (aside);
+	kith_history_free (history);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -190,5 +280,8 @@ main (int argc, char *argv[])
 	g_test_add_func ("/kith/history/ring", test_history_ring);
 	g_test_add_func ("/kith/history/age", test_history_age);
 	g_test_add_func ("/kith/history/slices", test_history_slices);
+	g_test_add_func ("/kith/history/clock-back", test_history_clock_back);
+	g_test_add_func ("/kith/history/ring-after-clock-back", test_history_ring_after_clock_back);
+	g_test_add_func ("/kith/history/damaged", test_history_damaged);
 	return g_test_run ();
 }
