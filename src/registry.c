@@ -277,6 +277,7 @@ kith_registry_register_cb (xmpp_stanza_t *reply, gpointer user_data)
 	KithRegistry *self = user_data;
 	xmpp_stanza_t *claimed;
 	g_autofree gchar *key = NULL;
+	g_autofree gchar *state = NULL;
 
 	if (reply == NULL || g_strcmp0 (xmpp_stanza_get_type (reply), "result") != 0) {
 		kith_registry_schedule_retry (self, reply == NULL ? "no answer" : "an error");
@@ -299,7 +300,14 @@ kith_registry_register_cb (xmpp_stanza_t *reply, gpointer user_data)
 		return;
 	}
 	kith_store_get_registration (self->agent->store, kith_registry_device_id (self), &key, NULL,
-	                             NULL);
+	                             &state);
+	/* a claim that came while the registration was on its way is newer than its answer */
+	if (g_strcmp0 (state, KITH_REGISTRY_CLAIMED) == 0 ||
+	    g_strcmp0 (state, KITH_REGISTRY_REMOVED) == 0) {
+		g_info ("%s: registered with %s, and %s since", kith_registry_device_id (self),
+		        self->jid, state);
+		return;
+	}
 	kith_registry_save (self, key, NULL, KITH_REGISTRY_REGISTERED);
 	g_info ("%s: registered with %s", kith_registry_device_id (self), self->jid);
 }
