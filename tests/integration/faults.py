@@ -176,8 +176,10 @@ class Outage:
 
     def backoff_violations(self):
         """Devices whose failed attempts came faster than the backoff allows
-        (k-th wait at least half of min(2^k, 120) s, less 10 %); attempts a
-        returning device hastened (the server is back) are not failures."""
+        (k-th wait at least half of min(2^k, bound) s, less 10 %; the bound
+        is 120 s for a device's session, 15 s for the component); attempts
+        after the server came back are not counted."""
+        bound = 15 if self.world.kithd.mode == 'component' else 120
         by_who = collections.defaultdict(list)
         for t, _, who in self.watch.of('attempt', self.down):
             if t < self.up:
@@ -186,7 +188,7 @@ class Outage:
         for who, times in by_who.items():
             prev = self.down
             for k, t in enumerate(times):
-                floor = 0.5 * min(2 ** k, 120) * 0.9
+                floor = 0.5 * min(2 ** k, bound) * 0.9
                 if t - prev < floor:
                     bad.append((who, k, round(t - prev, 3), floor))
                 prev = t
