@@ -166,7 +166,15 @@ kith_session_certfail_cb (const xmpp_tlscert_t *cert, const char *const errormsg
 		        errormsg != NULL ? errormsg : "unverified");
 		return 0;
 	}
-	if (self->config->tls_ca_file[0] != '\0')
+	/* the chain may be fine and the certificate wrong all the same: say which */
+	if (errormsg != NULL && strstr (errormsg, "hostname mismatch") != NULL)
+		hint = g_strdup_printf ("it is not issued for %s: the server must present a "
+		                        "certificate for the devices' domain",
+		                        self->config->domain);
+	else if (errormsg != NULL && (strstr (errormsg, "expired") != NULL ||
+	                              strstr (errormsg, "not yet valid") != NULL))
+		hint = g_strdup ("renew the server's certificate, or check this machine's clock");
+	else if (self->config->tls_ca_file[0] != '\0')
 		hint = g_strdup_printf (
 		        "it does not chain to TlsCaFile=%s: point TlsCaFile= at the "
 		        "CA that issued it",
