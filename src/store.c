@@ -124,6 +124,70 @@ kith_store_check (KithStore *store, GError **error)
 	return kith_store_fail (store, error, "cannot read");
 }
 
+/* what the state directory holds: the devices' passwords and identities, their history */
+static const gchar *const kith_store_files[] = {
+	"kith.db", "kith.db-wal", "kith.db-shm", "history.db", "history.db-wal", "history.db-shm",
+};
+
+/*
+ * The state directory (0700) and its files (0600) must be kithd's alone: whoever else can
+ * write them can replace the passwords, and whoever can read them can take the devices'
+ * accounts. Too open but ours: tightened, with a warning. Another user's, a link or anything
+ * but a plain file or directory: refused (root may use any, as it can anyway). A directory
+ * everybody may write is refused too: anything in it may have been replaced.
+ */
+static gboolean
+kith_store_check_private (const gchar *path, gboolean directory, GError **error)
+{
+	mode_t want = directory ? 0700 : 0600;
+	GStatBuf st;
+
+	/* the directory may be a link (/var/lib/kith -> /data/kith); its files may not */
+	if ((directory ? g_stat (path, &st) : g_lstat (path, &st)) != 0) {
+		if (errno == ENOENT && !directory)
+			return TRUE; /* made private when it is created */
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot read %s: %s", path,
+		             g_strerror (errno));
+		return FALSE;
+	}
+	if (directory ? !S_ISDIR (st.st_mode) : !S_ISREG (st.st_mode)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE,
+		             "%s is not a %s (a link or a special file): the state directory must "
+		             "hold kithd's own files only",
+		             path, directory ? "directory" : "plain file");
+		return FALSE;
+	}
+	if (st.st_uid != geteuid () && geteuid () != 0) {
+		g_set_error (
+		        error, KITH_ERROR, KITH_ERROR_STORE,
+		        "%s belongs to uid %u, but kithd runs as uid %u: it holds the devices' "
+		        "passwords, so it must be kithd's own (chown it, or run kithd as its "
+		        "owner)",
+		        path, (guint)st.st_uid, (guint)geteuid ());
+		return FALSE;
+	}
+	if (directory && (st.st_mode & S_IWOTH) != 0) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_STORE,
+		             "the state directory %s is writable by everyone (mode %04o); it "
+		             "holds the devices' passwords: make it private "
+		             "(chmod 700 %s) or choose another StateDirectory=",
+		             path, (guint)(st.st_mode & 07777), path);
+		return FALSE;
+	}
+	if ((st.st_mode & 07777 & ~want) != 0) {
+		if (g_chmod (path, want) != 0) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot chmod %s: %s",
+			             path, g_strerror (errno));
+			return FALSE;
+		}
+		g_warning (
+		        "%s was mode %04o, open to other users; made %04o (it holds the devices' "
+		        "passwords)",
+		        path, (guint)(st.st_mode & 07777), (guint)want);
+	}
+	return TRUE;
+}
+
 KithStore *
 kith_store_open (const gchar *state_directory, GError **error)
 {
@@ -134,23 +198,13 @@ kith_store_open (const gchar *state_directory, GError **error)
 		             state_directory, g_strerror (errno));
 		return NULL;
 	}
-	{
-		/* anyone who can write the directory can replace the database and its passwords */
-		GStatBuf st;
-		if (g_stat (state_directory, &st) != 0) {
-			g_set_error (error, KITH_ERROR, KITH_ERROR_STORE, "cannot read %s: %s",
-			             state_directory, g_strerror (errno));
+	if (!kith_store_check_private (state_directory, TRUE, error))
+		return NULL;
+	for (guint i = 0; i < G_N_ELEMENTS (kith_store_files); i++) {
+		g_autofree gchar *path =
+		        g_build_filename (state_directory, kith_store_files[i], NULL);
+		if (!kith_store_check_private (path, FALSE, error))
 			return NULL;
-		}
-		if ((st.st_mode & S_IWOTH) != 0) {
-			g_set_error (
-			        error, KITH_ERROR, KITH_ERROR_STORE,
-			        "the state directory %s is writable by everyone (mode %04o); it "
-			        "holds the devices' passwords: make it private "
-			        "(chmod 700 %s) or choose another StateDirectory=",
-			        state_directory, (guint)(st.st_mode & 07777), state_directory);
-			return NULL;
-		}
 	}
 	/* SQLite would only say "unable to open database file" */
 	if (g_access (state_directory, W_OK | X_OK) != 0) {
