@@ -70,23 +70,28 @@ kith_component_log_cb (void *userdata, xmpp_log_level_t level, const char *area,
 	if (level == XMPP_LEVEL_DEBUG && self->source != NULL && g_str_has_prefix (msg, "RECV:"))
 		kith_xmpp_source_count_rx (self->source);
 	switch (level) {
-	case XMPP_LEVEL_ERROR:
+	case XMPP_LEVEL_ERROR: {
+		g_autofree gchar *redacted = kith_link_redact (msg);
 		g_message ("component %s: libstrophe %s: %s", self->config->component_domain, area,
-		           msg);
+		           redacted != NULL ? redacted : msg);
 		break;
-	case XMPP_LEVEL_WARN:
+	}
+	case XMPP_LEVEL_WARN: {
+		g_autofree gchar *redacted = kith_link_redact (msg);
 		g_info ("component %s: libstrophe %s: %s", self->config->component_domain, area,
-		        msg);
+		        redacted != NULL ? redacted : msg);
 		break;
-	default:
+	}
+	default: {
+		g_autofree gchar *redacted = NULL;
 		/* every stanza passes here: format nothing nobody reads */
 		if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
 			return;
-		if (strstr (msg, "<handshake") != NULL)
-			msg = "(the handshake, not logged)";
+		redacted = kith_link_redact (msg);
 		g_debug ("component %s: libstrophe %s: %s", self->config->component_domain, area,
-		         msg);
+		         redacted != NULL ? redacted : msg);
 		break;
+	}
 	}
 }
 

@@ -34,6 +34,49 @@ kith_link_setup_socket (xmpp_conn_t *conn, void *sock, const gchar *who, int *fd
 	return xmpp_sockopt_cb_keepalive (conn, sock);
 }
 
+/* a claim KEY is a <str name='KEY' value='…'/> of a registration: its value goes */
+static gboolean
+kith_link_hide_key_cb (const GMatchInfo *match, GString *result, gpointer user_data)
+{
+	g_autofree gchar *tag = g_match_info_fetch (match, 0);
+	static GRegex *value;
+
+	if (!g_regex_match_simple ("\\bname=(\"KEY\"|'KEY')", tag, 0, 0)) {
+		g_string_append (result, tag);
+		return FALSE;
+	}
+	if (value == NULL)
+		value = g_regex_new ("\\bvalue=(\"[^\"]*\"|'[^']*')", G_REGEX_OPTIMIZE, 0, NULL);
+	{
+		g_autofree gchar *hidden = g_regex_replace_literal (
+		        value, tag, -1, 0, "value='(not logged)'", 0, NULL);
+		g_string_append (result, hidden != NULL ? hidden : "<str (not logged)/>");
+	}
+	return FALSE;
+}
+
+gchar *
+kith_link_redact (const gchar *msg)
+{
+	static GRegex *str_tag;
+
+	if (strstr (msg, "<auth") != NULL || strstr (msg, "<password>") != NULL ||
+	    strstr (msg, "<response") != NULL)
+		return g_strdup ("(a stanza with credentials, not logged)");
+	if (strstr (msg, "<handshake") != NULL)
+		return g_strdup ("(the handshake, not logged)");
+	if (strstr (msg, "KEY") == NULL)
+		return NULL;
+	if (str_tag == NULL)
+		str_tag = g_regex_new ("<str\\b[^>]*>", G_REGEX_OPTIMIZE, 0, NULL);
+	{
+		gchar *hidden = g_regex_replace_eval (str_tag, msg, -1, 0, 0, kith_link_hide_key_cb,
+		                                      NULL, NULL);
+		return hidden != NULL ? hidden
+		                      : g_strdup ("(a stanza with a claim KEY, not logged)");
+	}
+}
+
 void
 kith_outbox_init (KithOutbox *self, guint max, const gchar *why)
 {

@@ -22,6 +22,10 @@ guint kith_link_backoff_ms (guint *failures, guint max_s);
  * 0 or -1 as libstrophe wants, *fd_out the socket on success */
 int kith_link_setup_socket (xmpp_conn_t *conn, void *sock, const gchar *who, int *fd_out);
 
+/* what of a libstrophe debug line may be logged: NULL when all of it, else a copy without the
+ * secrets it carried (a password, SASL credentials, the component handshake, a claim KEY) */
+gchar *kith_link_redact (const gchar *msg);
+
 typedef struct {
 	GQueue queue; /* gchar*: serialised stanzas, oldest first */
 	guint max;

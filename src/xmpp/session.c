@@ -87,18 +87,28 @@ kith_session_log_cb (void *userdata, xmpp_log_level_t level, const char *area, c
 	if (level == XMPP_LEVEL_DEBUG && self->source != NULL && g_str_has_prefix (msg, "RECV:"))
 		kith_xmpp_source_count_rx (self->source);
 	switch (level) {
-	case XMPP_LEVEL_ERROR:
-		g_message ("%s: libstrophe %s: %s", self->bare_jid, area, msg);
+	case XMPP_LEVEL_ERROR: {
+		g_autofree gchar *redacted = kith_link_redact (msg);
+		g_message ("%s: libstrophe %s: %s", self->bare_jid, area,
+		           redacted != NULL ? redacted : msg);
 		break;
-	case XMPP_LEVEL_WARN:
-		g_info ("%s: libstrophe %s: %s", self->bare_jid, area, msg);
+	}
+	case XMPP_LEVEL_WARN: {
+		g_autofree gchar *redacted = kith_link_redact (msg);
+		g_info ("%s: libstrophe %s: %s", self->bare_jid, area,
+		        redacted != NULL ? redacted : msg);
 		break;
-	default:
-		if (strstr (msg, "<auth") != NULL || strstr (msg, "<password>") != NULL ||
-		    strstr (msg, "<response") != NULL)
-			msg = "(a stanza with credentials, not logged)";
-		g_debug ("%s: libstrophe %s: %s", self->bare_jid, area, msg);
+	}
+	default: {
+		g_autofree gchar *redacted = NULL;
+		/* every stanza passes here: format nothing nobody reads */
+		if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+			return;
+		redacted = kith_link_redact (msg);
+		g_debug ("%s: libstrophe %s: %s", self->bare_jid, area,
+		         redacted != NULL ? redacted : msg);
 		break;
+	}
 	}
 }
 
