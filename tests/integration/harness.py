@@ -39,7 +39,8 @@ __all__ = ['NS', 'Peer', 'PeerError', 'Prosody', 'Kithd', 'World',
            'to_string', 'befriend', 'req_xml', 'readout_raw',
            'collect_readout', 'readout_part', 'fields_of', 'parse_utc',
            'main', 'Inbox', 'jid_matches', 'Component', 'query_db',
-           'kithd_binary', 'wait_for', 'default_mode', 'XmppServer']
+           'kithd_binary', 'wait_for', 'default_mode', 'XmppServer',
+           'secrets_of']
 
 DOMAIN = 'localhost'
 RESOURCE = 'kith'
@@ -186,6 +187,7 @@ class Prosody(XmppServer):
 
     domain = DOMAIN
     host = '127.0.0.1'
+    component_secret = 'kith-component-secret'
 
     def __init__(self, tmpdir, tls=True, storage='memory', components=(),
                  modules=()):
@@ -196,7 +198,6 @@ class Prosody(XmppServer):
         # ...), all on one free component port with one secret
         self.components = tuple(components)
         self.component_port = free_port() if self.components else None
-        self.component_secret = 'kith-component-secret'
         component_ports = ''
         if self.components:
             component_ports = (f'component_ports = {{ {self.component_port} }}\n'
@@ -704,12 +705,46 @@ class World:
                 failure = e
         if self.prosody is not None:
             self.prosody.stop()
+        keep_kithd_log(self)
         if os.environ.get('KITH_KEEP_TMP') or failure is not None:
             sys.stderr.write(f'kept {self.tmp}\n')
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
         if failure is not None:
             raise failure
+
+
+def secrets_of(world):
+    """What kithd must never log in this world: the devices' account
+    passwords and the claim KEYs in its state, the component secret."""
+    found = set()
+    kithd = world.kithd
+    if kithd is not None and os.path.exists(kithd.db):
+        for table, column in (('accounts', 'password'), ('registry', 'key')):
+            try:
+                found.update(row[0] for row in query_db(
+                    kithd.db, f'SELECT {column} FROM {table}') if row[0])
+            except Exception:  # no such table yet, or no database
+                pass
+    if world.prosody is not None and getattr(world.prosody, 'components', ()):
+        found.add(world.prosody.component_secret)
+    return found
+
+
+def keep_kithd_log(world):
+    """With KITH_LOG_DIR set (meson sets it), kithd's log of this world
+    and the secrets it had are kept there, for the check that no log of
+    the whole suite holds a secret (test_zz_logs.py)."""
+    directory = os.environ.get('KITH_LOG_DIR')
+    if not directory or world.kithd is None or \
+            not os.path.exists(world.kithd.log):
+        return
+    os.makedirs(directory, exist_ok=True)
+    name = os.path.join(directory, os.path.basename(world.tmp))
+    shutil.copyfile(world.kithd.log, name + '.log')
+    secrets = secrets_of(world)
+    with open(name + '.secrets', 'w') as f:
+        f.write(''.join(f'{secret}\n' for secret in sorted(secrets)))
 
 
 class KithTestCase(unittest.TestCase):
