@@ -5,6 +5,7 @@
 
 #include "identity.h"
 #include "iot/protocol.h"
+#include "limiter.h"
 #include "parent.h"
 #include "registry.h"
 #include "status-line.h"
@@ -18,10 +19,19 @@ typedef struct {
 	guint timer_id; /* a queued readout's start */
 	gboolean cancelled;
 	gboolean asking_parent; /* waiting for the parent's answer */
+	gchar *held;            /* the requester, counted in flight by the limiter */
 } KithOperation;
 
 /* how far ahead a readout may be queued with 'when' */
 #define KITH_MAX_QUEUE_DAYS 7
+
+/* what one requester may ask of one device (readouts, control, chat, friend requests): this
+ * many per second, in bursts of up to KITH_REQUEST_BURST, and this many in flight at once */
+#define KITH_REQUEST_RATE 20.0
+#define KITH_REQUEST_BURST 40.0
+#define KITH_REQUEST_IN_FLIGHT 16
+/* friend requests that may wait for a decision (the owner's, the parent's) per device */
+#define KITH_MAX_PENDING 100
 
 struct _KithIdentity {
 	gchar *id; /* the device id: stays while the device object may be replaced (reload) */
@@ -36,6 +46,8 @@ struct _KithIdentity {
 	KithProtocol protocol;
 	GHashTable *operations;     /* KithOperation in flight (owned) */
 	GHashTable *reads;          /* requester "\x1f" seqnr -> KithOperation (an index) */
+	KithLimiter *limiter;       /* per requester; made at the first request */
+	gint64 pending_full_logged; /* when a full waiting list was last said */
 	gchar *owner;               /* the Owner of the config, or the one who claimed the device */
 	GPtrArray *owner_resources; /* the owner's full JIDs while online */
 	KithParent *parent;
@@ -62,5 +74,8 @@ void kith_identity_requests_init (KithIdentity *self);
 /* operations in flight finish without the identity; queued ones just end */
 void kith_identity_requests_clear (KithIdentity *self);
 void kith_identity_run (KithIdentity *self, KithRequest *request);
+/* whether bare_jid may ask one more thing now (always, for the server and the device's own
+ * account) */
+KithLimit kith_identity_admit (KithIdentity *self, const gchar *bare_jid, gboolean lasting);
 
 G_END_DECLS

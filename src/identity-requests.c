@@ -21,6 +21,10 @@ kith_operation_new (KithIdentity *self, KithRequest *request)
 	op->identity = self;
 	op->request = request;
 	g_hash_table_add (self->operations, op);
+	if (self->limiter != NULL && request->from != NULL) {
+		op->held = kith_jid_bare (request->from);
+		kith_limiter_hold (self->limiter, op->held);
+	}
 	return op;
 }
 
@@ -28,6 +32,8 @@ static void
 kith_operation_free (KithOperation *op)
 {
 	if (op->identity != NULL) {
+		if (op->held != NULL)
+			kith_limiter_release (op->identity->limiter, op->held);
 		g_hash_table_remove (op->identity->operations, op);
 		if (op->key != NULL && g_hash_table_lookup (op->identity->reads, op->key) == op)
 			g_hash_table_remove (op->identity->reads, op->key);
@@ -35,6 +41,7 @@ kith_operation_free (KithOperation *op)
 	g_clear_handle_id (&op->timer_id, g_source_remove);
 	kith_request_free (op->request);
 	g_free (op->key);
+	g_free (op->held);
 	g_free (op);
 }
 
@@ -401,9 +408,54 @@ kith_identity_owner_decides (KithIdentity *self, KithRequest *request)
 	kith_identity_send (self, kith_chat_reply (&self->protocol, request, text));
 }
 
+KithLimit
+kith_identity_admit (KithIdentity *self, const gchar *bare_jid, gboolean lasting)
+{
+	if (bare_jid == NULL || g_strcmp0 (bare_jid, self->transport->bare_jid) == 0 ||
+	    g_strcmp0 (bare_jid, self->config->domain) == 0)
+		return KITH_LIMIT_OK;
+	if (self->limiter == NULL)
+		self->limiter = kith_limiter_new (KITH_REQUEST_RATE, KITH_REQUEST_BURST,
+		                                  KITH_REQUEST_IN_FLIGHT);
+	return kith_limiter_admit (self->limiter, bare_jid, g_get_monotonic_time (), lasting);
+}
+
+/* one requester asks too much: told so at once, never left waiting (a message-carried set
+ * is never answered) */
+static gboolean
+kith_identity_over_limit (KithIdentity *self, KithRequest *request)
+{
+	g_autofree gchar *from = kith_jid_bare (request->from);
+	KithLimit limit;
+	const gchar *text;
+
+	if (request->kind != KITH_REQUEST_READ && request->kind != KITH_REQUEST_WRITE &&
+	    request->kind != KITH_REQUEST_CANCEL && request->kind != KITH_REQUEST_DECISION)
+		return FALSE;
+	limit = kith_identity_admit (self, from,
+	                             request->kind == KITH_REQUEST_READ ||
+	                                     request->kind == KITH_REQUEST_WRITE);
+	if (limit == KITH_LIMIT_OK)
+		return FALSE;
+	text = limit == KITH_LIMIT_BUSY ? "too many of your requests are in progress"
+	                                : "too many requests from you; try again in a moment";
+	g_debug ("%s: %s: %s", self->id, from, text);
+	if (request->reply == KITH_REPLY_IQ) {
+		kith_identity_send_error (self, request, "wait", "resource-constraint", text);
+	} else if (request->reply == KITH_REPLY_CHAT) {
+		g_autofree gchar *sentence = g_strdup_printf ("Not now: %s.", text);
+		kith_identity_send (self, kith_chat_reply (&self->protocol, request, sentence));
+	}
+	return TRUE;
+}
+
 void
 kith_identity_run (KithIdentity *self, KithRequest *request)
 {
+	if (kith_identity_over_limit (self, request)) {
+		kith_request_free (request);
+		return;
+	}
 	switch (request->kind) {
 	case KITH_REQUEST_READ:
 		kith_identity_read (self, request);
@@ -447,6 +499,7 @@ kith_identity_requests_clear (KithIdentity *self)
 	}
 	g_hash_table_unref (self->reads);
 	g_hash_table_unref (self->operations);
+	g_clear_pointer (&self->limiter, kith_limiter_free);
 }
 
 gboolean

@@ -241,15 +241,51 @@ kith_identity_judge (KithIdentity *self, const gchar *jid)
 	                           NULL);
 }
 
+/* the waiting list has room for one more request from jid (the owner and the parent are
+ * never kept waiting); when it is full, newcomers are refused until it has room again */
+static gboolean
+kith_identity_may_wait (KithIdentity *self, const gchar *jid)
+{
+	g_autoptr (GPtrArray) pending = NULL;
+	gint64 now;
+
+	if (kith_identity_full_rights_cb (jid, self))
+		return TRUE;
+	pending = kith_store_list_friends (self->store, self->id, KITH_FRIEND_PENDING);
+	if (pending->len < KITH_MAX_PENDING ||
+	    g_ptr_array_find_with_equal_func (pending, jid, g_str_equal, NULL))
+		return TRUE;
+	now = g_get_monotonic_time ();
+	if (self->pending_full_logged == 0 ||
+	    now - self->pending_full_logged > 60 * G_USEC_PER_SEC) {
+		g_message ("%s: %u friend requests are waiting for a decision already; refusing "
+		           "newcomers (%s) until there is room",
+		           self->id, pending->len, jid);
+		self->pending_full_logged = now;
+	}
+	return FALSE;
+}
+
 void
 kith_identity_subscription (KithIdentity *self, KithRequest *request)
 {
 	guint state = kith_identity_state (self, request->jid);
 	const gchar *device_id = kith_device_get_id (self->device);
 
+	/* a subscription flood costs a decision and a write each: one requester's is cut short
+	 * (presence has no error to give; a server keeps an unanswered request) */
+	if (kith_identity_admit (self, request->jid, FALSE) != KITH_LIMIT_OK) {
+		g_debug ("%s: %s from %s: too many requests, ignored", device_id, request->type,
+		         request->jid);
+		return;
+	}
 	if (g_strcmp0 (request->type, "subscribe") == 0) {
 		if ((state & KITH_SUB_FROM) != 0) {
 			kith_identity_send_subscription (self, "subscribed", request->jid);
+			return;
+		}
+		if (!kith_identity_may_wait (self, request->jid)) {
+			kith_identity_send_subscription (self, "unsubscribed", request->jid);
 			return;
 		}
 		kith_identity_apply_decision (self, request->jid,
