@@ -229,6 +229,9 @@ def new_kithd(prosody, tmp, mode, devices, extra=None):
                           relays=0, interval=0, policy='open',
                           tls='disabled', extra_groups=extra or {},
                           start=False)
+    # requesters in closed loop: kithd's own per-requester limit is not measured
+    kithd.groups['xmpp']['RequestRate'] = '0'
+    kithd.write_config()
     return kithd
 
 

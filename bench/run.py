@@ -274,7 +274,9 @@ class BenchWorld:
             self.kithd = harness.Kithd(
                 self.world.prosody, self.world.tmp, thermometers=devices,
                 relays=relays, interval=0,
-                tls='required' if tls else 'disabled', start=False)
+                tls='required' if tls else 'disabled', start=False,
+                # one requester reading one device as fast as it can
+                extra_groups={'xmpp': {'RequestRate': '0'}})
             self.world.kithd = self.kithd
             # INFO of domain 'kith' only: one "<device>: N roster entries"
             # line per device when it is online (no libstrophe traffic dump)

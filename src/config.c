@@ -23,9 +23,20 @@ typedef struct {
 static const gchar *const kith_keys_kith[] = { "StateDirectory", "HistoryDays", "HistoryMaxMB",
 	                                       "AdminGroup", NULL };
 static const gchar *const kith_keys_xmpp[] = {
-	"Mode",         "Server",        "Port",      "Domain",          "Resource",
-	"Register",     "Tls",           "TlsCaFile", "ComponentDomain", "ComponentSecret",
-	"PresenceRate", "MaxConnecting", NULL,
+	"Mode",
+	"Server",
+	"Port",
+	"Domain",
+	"Resource",
+	"Register",
+	"Tls",
+	"TlsCaFile",
+	"ComponentDomain",
+	"ComponentSecret",
+	"PresenceRate",
+	"MaxConnecting",
+	"RequestRate",
+	NULL,
 };
 static const gchar *const kith_keys_friendship[] = {
 	"Policy", "Owner", "Allow", "Provisioning", "ProvisioningTimeout", "Registry", NULL,
@@ -507,6 +518,9 @@ kith_config_parse_xmpp (KithConfig *config, GError **error)
 	                           error))
 		return FALSE;
 	config->max_connecting = max_connecting;
+	if (!kith_config_get_uint (config, "xmpp", "RequestRate", 20, 0, 1000000,
+	                           &config->request_rate, error))
+		return FALSE;
 	return TRUE;
 }
 

@@ -52,6 +52,7 @@ typedef struct {
 	gchar *component_secret;
 	guint max_connecting;       /* sessions negotiating at once */
 	guint presence_rate;        /* component mode: presence stanzas per second at most */
+	guint request_rate;         /* per requester and device, per second; 0: no limit */
 	const gchar *device_domain; /* devices are <id>@device_domain: domain or component_domain */
 
 	KithPolicyKind policy;

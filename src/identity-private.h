@@ -25,10 +25,8 @@ typedef struct {
 /* how far ahead a readout may be queued with 'when' */
 #define KITH_MAX_QUEUE_DAYS 7
 
-/* what one requester may ask of one device (readouts, control, chat, friend requests): this
- * many per second, in bursts of up to KITH_REQUEST_BURST, and this many in flight at once */
-#define KITH_REQUEST_RATE 20.0
-#define KITH_REQUEST_BURST 40.0
+/* what one requester may ask of one device (readouts, control, chat, friend requests):
+ * RequestRate per second, in bursts of twice as many, and this many in flight at once */
 #define KITH_REQUEST_IN_FLIGHT 16
 /* friend requests that may wait for a decision (the owner's, the parent's) per device */
 #define KITH_MAX_PENDING 100

@@ -411,12 +411,13 @@ kith_identity_owner_decides (KithIdentity *self, KithRequest *request)
 KithLimit
 kith_identity_admit (KithIdentity *self, const gchar *bare_jid, gboolean lasting)
 {
-	if (bare_jid == NULL || g_strcmp0 (bare_jid, self->transport->bare_jid) == 0 ||
+	gdouble rate = self->config->request_rate;
+
+	if (rate == 0 || bare_jid == NULL || g_strcmp0 (bare_jid, self->transport->bare_jid) == 0 ||
 	    g_strcmp0 (bare_jid, self->config->domain) == 0)
 		return KITH_LIMIT_OK;
 	if (self->limiter == NULL)
-		self->limiter = kith_limiter_new (KITH_REQUEST_RATE, KITH_REQUEST_BURST,
-		                                  KITH_REQUEST_IN_FLIGHT);
+		self->limiter = kith_limiter_new (rate, 2 * rate, KITH_REQUEST_IN_FLIGHT);
 	return kith_limiter_admit (self->limiter, bare_jid, g_get_monotonic_time (), lasting);
 }
 
