@@ -402,6 +402,10 @@ kith_component_new (KithConfig *config, const KithComponentCallbacks *callbacks,
 	xmpp_conn_set_sockopt_callback (self->conn, kith_component_sockopt_cb);
 	xmpp_handler_add (self->conn, kith_component_stanza_cb, NULL, NULL, NULL, self);
 	self->source = kith_xmpp_source_new (self->ctx, self->conn);
+	{
+		g_autofree gchar *name = g_strdup_printf ("component %s", config->component_domain);
+		kith_xmpp_source_set_name (self->source, name);
+	}
 	return self;
 }
 

@@ -769,6 +769,7 @@ kith_session_new (KithConfig *config, KithConnectGate *gate, KithStore *store,
 	xmpp_conn_set_certfail_handler (self->conn, kith_session_certfail_cb);
 	xmpp_handler_add (self->conn, kith_session_stanza_cb, NULL, NULL, NULL, self);
 	self->source = kith_xmpp_source_new (self->ctx, self->conn);
+	kith_xmpp_source_set_name (self->source, self->bare_jid);
 	return self;
 }
 

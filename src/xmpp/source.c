@@ -4,6 +4,8 @@
 #include "xmpp/source.h"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
 
 struct _KithXmppSource {
 	GSource source;
@@ -16,10 +18,56 @@ struct _KithXmppSource {
 	gboolean unflushed; /* stanzas were queued since the last sentinel */
 	guint rx;
 	guint64 dispatches;
+	gchar *name;       /* for the log */
+	gint64 stanza_cpu; /* CPU time (ns) spent reading since the last stanza arrived */
+	gboolean cut;      /* the link was cut for a stanza that cost too much */
 };
 
 /* more passes than this in one dispatch yield to the other sources first */
 #define KITH_XMPP_SOURCE_MAX_PASSES 16
+
+/*
+ * What one incoming stanza may cost. libstrophe's parser appends every piece of a text node
+ * with strncat(), which walks the whole text so far each time, and its XML parser cuts text
+ * at every line break and entity: a 1 MB body of line breaks costs seconds of CPU (minutes
+ * under sanitizers), and the whole main loop stalls meanwhile. The bytes cannot be seen
+ * before libstrophe parses them (it reads the socket and TLS itself), so the CPU time spent
+ * reading is what counts: past this much without a stanza coming out, the link is cut and
+ * comes back as after any outage. Ordinary stanzas cost microseconds, 4 MB of text 50 ms.
+ */
+#define KITH_XMPP_SOURCE_STANZA_CPU_NS (G_GINT64_CONSTANT (1000) * 1000 * 1000)
+
+static gint64
+kith_xmpp_source_cpu_ns (void)
+{
+	struct timespec now;
+	if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+		return 0;
+	return (gint64)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* one xmpp_run_once(), its cost counted against the stanza being received */
+static void
+kith_xmpp_source_run_once (KithXmppSource *self)
+{
+	guint rx = self->rx;
+	gint64 started = kith_xmpp_source_cpu_ns ();
+
+	xmpp_run_once (self->ctx, 0);
+	if (rx != self->rx) {
+		self->stanza_cpu = 0;
+		return;
+	}
+	self->stanza_cpu += kith_xmpp_source_cpu_ns () - started;
+	if (self->stanza_cpu <= KITH_XMPP_SOURCE_STANZA_CPU_NS || self->cut || self->fd < 0)
+		return;
+	self->cut = TRUE;
+	g_warning ("%s: the stanza being received has cost %" G_GINT64_FORMAT
+	           " ms of parsing and is not complete (very large, or text cut into very many "
+	           "pieces: line breaks, entities); closing the stream",
+	           self->name != NULL ? self->name : "xmpp", self->stanza_cpu / 1000000);
+	(void)shutdown (self->fd, SHUT_RDWR);
+}
 
 static gboolean
 kith_xmpp_source_prepare (GSource *source, gint *timeout)
@@ -92,11 +140,11 @@ kith_xmpp_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_
 		        xmpp_conn_is_connected (self->conn) && xmpp_conn_is_secured (self->conn);
 
 		kith_xmpp_source_add_sentinel (self);
-		xmpp_run_once (self->ctx, 0);
+		kith_xmpp_source_run_once (self);
 		/* a TLS record holds up to 16 KiB; each call reads 4 KiB of it */
 		if (secured) {
 			for (guint i = 0; i < 3; i++)
-				xmpp_run_once (self->ctx, 0);
+				kith_xmpp_source_run_once (self);
 		}
 		more = readable || rx != self->rx;
 	} while (more && ++passes < KITH_XMPP_SOURCE_MAX_PASSES);
@@ -133,6 +181,7 @@ kith_xmpp_source_free (KithXmppSource *self)
 {
 	if (self == NULL)
 		return;
+	g_free (self->name);
 	g_source_destroy ((GSource *)self);
 	g_source_unref ((GSource *)self);
 }
@@ -148,6 +197,8 @@ kith_xmpp_source_set_fd (KithXmppSource *self, int fd)
 {
 	kith_xmpp_source_clear_fd (self);
 	self->fd = fd;
+	self->stanza_cpu = 0;
+	self->cut = FALSE;
 	self->events = G_IO_IN | G_IO_OUT | G_IO_HUP | G_IO_ERR;
 	self->tag = g_source_add_unix_fd ((GSource *)self, fd, self->events);
 	kith_xmpp_source_kick (self);
@@ -187,6 +238,13 @@ void
 kith_xmpp_source_count_rx (KithXmppSource *self)
 {
 	self->rx++;
+}
+
+void
+kith_xmpp_source_set_name (KithXmppSource *self, const gchar *name)
+{
+	g_free (self->name);
+	self->name = g_strdup (name);
 }
 
 guint64

@@ -33,6 +33,8 @@ void kith_xmpp_source_kick (KithXmppSource *self);
 void kith_xmpp_source_note_sent (KithXmppSource *self);
 /* call from a catch-all stanza handler: a stanza arrived */
 void kith_xmpp_source_count_rx (KithXmppSource *self);
+/* who the connection is, for the log */
+void kith_xmpp_source_set_name (KithXmppSource *self, const gchar *name);
 guint64 kith_xmpp_source_get_dispatches (KithXmppSource *self);
 
 G_END_DECLS

@@ -10,7 +10,10 @@ other friend's readout latency stays within a generous bound (the figures
 are printed: median and p99 without and with the flood, kithd's memory).
 Readouts queued with `when` count as in flight.  A subscription flood from
 one JID is cut short; friend requests from hundreds of JIDs wait at most
-100 at a time per device, the others are refused."""
+100 at a time per device, the others are refused.  A stanza that costs
+libstrophe's parser more than a second of CPU (1 MB of line breaks: about
+6 s without the limit, minutes under ASan) has its stream cut, and the
+device is back as after any outage."""
 
 import itertools
 import os
@@ -192,6 +195,22 @@ class FloodTest(KithTestCase):
                                    (stranger.bare,))
         self.assertLessEqual(rows[0][0], 1)
         self.assertLess(memory_kb(pid)[0] - rss_before, 20_000)
+
+    def test_costly_stanza_cuts_the_stream(self):
+        pid = self.kithd.proc.pid
+        cpu_before = cpu_seconds(pid)
+        started = time.monotonic()
+        self.mallory.send_raw(f"<message type='chat' to='{self.kithd.jid(THERMO)}'>"
+                              f"<body>help{chr(10) * 1_000_000}</body></message>")
+        self.kithd.wait_log(r'the stanza being received has cost \d+ ms of '
+                            r'parsing and is not complete', timeout=60)
+        self.kithd.wait_online(self.alice, timeout=60)
+        back = time.monotonic() - started
+        cpu = cpu_seconds(pid) - cpu_before
+        sys.stderr.write(f'\n1 MB of line breaks: stream cut, back after '
+                         f'{back:.1f} s, kithd CPU {cpu:.2f} s\n')
+        self.assertLess(cpu, 15)
+        self.latencies(self.alice, THERMO, 1)
 
     def test_friend_requests_from_many_jids_wait_at_most_100(self):
         evil = self.world.components['evil']
