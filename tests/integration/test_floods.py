@@ -33,6 +33,8 @@ SAMPLES = 30
 # flood on the bus (2000 reads of 10 ms: 20 s); under ASan all is slower
 P99_BOUND = 10.0
 _seqnr = itertools.count(1)
+# AddressSanitizer's quarantine makes kithd's memory meaningless to compare
+SANITIZED = bool(os.environ.get('KITH_SANITIZED'))
 
 
 def memory_kb(pid):
@@ -150,7 +152,8 @@ class FloodTest(KithTestCase):
         self.assertGreater(outcomes.get('resource-constraint', 0), FLOOD // 2)
         self.assertLessEqual(set(outcomes), {'result', 'resource-constraint'})
         self.assertLess(p99(during), P99_BOUND)
-        self.assertLess(rss_after - rss_before, 20_000)
+        if not SANITIZED:
+            self.assertLess(rss_after - rss_before, 20_000)
 
     def test_queued_readouts_are_bounded(self):
         """Readouts queued for later (`when`) hold their place in flight."""
@@ -194,7 +197,8 @@ class FloodTest(KithTestCase):
         rows = self.kithd.query_db('SELECT COUNT(*) FROM friends WHERE jid = ?',
                                    (stranger.bare,))
         self.assertLessEqual(rows[0][0], 1)
-        self.assertLess(memory_kb(pid)[0] - rss_before, 20_000)
+        if not SANITIZED:
+            self.assertLess(memory_kb(pid)[0] - rss_before, 20_000)
 
     def test_costly_stanza_cuts_the_stream(self):
         pid = self.kithd.proc.pid
@@ -209,7 +213,9 @@ class FloodTest(KithTestCase):
         cpu = cpu_seconds(pid) - cpu_before
         sys.stderr.write(f'\n1 MB of line breaks: stream cut, back after '
                          f'{back:.1f} s, kithd CPU {cpu:.2f} s\n')
-        self.assertLess(cpu, 15)
+        # the limit is 1 s of parsing (10 s in a sanitized build), then a
+        # reconnect
+        self.assertLess(cpu, 30)
         self.latencies(self.alice, THERMO, 1)
 
     def test_friend_requests_from_many_jids_wait_at_most_100(self):
