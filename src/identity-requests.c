@@ -212,7 +212,7 @@ kith_identity_read (KithIdentity *self, KithRequest *request)
 	if (kith_identity_needs_parent (self, request)) {
 		KithOperation *op = kith_operation_new (self, request);
 		op->asking_parent = TRUE;
-		kith_parent_can_read (self->parent, request, kith_identity_can_read_cb, op);
+		kith_parent_can_read (self->parent, request, kith_identity_can_read_cb, op, NULL);
 		return;
 	}
 	kith_identity_read_allowed (self, request);
@@ -358,7 +358,8 @@ kith_identity_write (KithIdentity *self, KithRequest *request)
 	if (kith_identity_needs_parent (self, request)) {
 		KithOperation *op = kith_operation_new (self, request);
 		op->asking_parent = TRUE;
-		kith_parent_can_control (self->parent, request, kith_identity_can_control_cb, op);
+		kith_parent_can_control (self->parent, request, kith_identity_can_control_cb, op,
+		                         NULL);
 		return;
 	}
 	kith_identity_write_allowed (self, request);

@@ -32,6 +32,7 @@ typedef struct {
 	gchar *question; /* the cache key */
 	KithParentAnswerFunc done;
 	gpointer user_data;
+	GDestroyNotify destroy; /* of user_data */
 } KithQuestion;
 
 static void kith_parent_schedule_retry (KithParent *self);
@@ -46,6 +47,8 @@ static void
 kith_question_free (gpointer data)
 {
 	KithQuestion *question = data;
+	if (question->destroy != NULL)
+		question->destroy (question->user_data);
 	g_free (question->kind);
 	g_free (question->jid);
 	g_free (question->question);
@@ -347,7 +350,7 @@ kith_parent_question_element (KithParent *self, const gchar *kind, const gchar *
 
 void
 kith_parent_can_read (KithParent *self, const KithRequest *request, KithParentAnswerFunc done,
-                      gpointer user_data)
+                      gpointer user_data, GDestroyNotify destroy)
 {
 	g_autofree gchar *jid = kith_jid_bare (request->from);
 	g_autoptr (GString) key = g_string_new (NULL);
@@ -378,12 +381,13 @@ kith_parent_can_read (KithParent *self, const KithRequest *request, KithParentAn
 	question = kith_question_new (self, "canRead", jid, key);
 	question->done = done;
 	question->user_data = user_data;
+	question->destroy = destroy;
 	kith_parent_ask (self, question, element);
 }
 
 void
 kith_parent_can_control (KithParent *self, const KithRequest *request, KithParentAnswerFunc done,
-                         gpointer user_data)
+                         gpointer user_data, GDestroyNotify destroy)
 {
 	g_autofree gchar *jid = kith_jid_bare (request->from);
 	g_autoptr (GString) key = g_string_new (NULL);
@@ -400,6 +404,7 @@ kith_parent_can_control (KithParent *self, const KithRequest *request, KithParen
 	question = kith_question_new (self, "canControl", jid, key);
 	question->done = done;
 	question->user_data = user_data;
+	question->destroy = destroy;
 	kith_parent_ask (self, question, element);
 }
 

@@ -48,11 +48,14 @@ gboolean kith_parent_is_parent (KithParent *self, const gchar *bare_jid);
 /* a friend request: answered from the cache, or asked (PENDING; the answer comes through the
  * decided callback) */
 KithDecision kith_parent_is_friend (KithParent *self, const gchar *jid);
-/* may request->from read / control what request asks for? the answer comes through done */
+/* may request->from read / control what request asks for? the answer comes through done;
+ * destroy (may be NULL) frees user_data once the question is over, answered or not (a question
+ * still open when its device goes never gets an answer) */
 void kith_parent_can_read (KithParent *self, const KithRequest *request, KithParentAnswerFunc done,
-                           gpointer user_data);
+                           gpointer user_data, GDestroyNotify destroy);
 void kith_parent_can_control (KithParent *self, const KithRequest *request,
-                              KithParentAnswerFunc done, gpointer user_data);
+                              KithParentAnswerFunc done, gpointer user_data,
+                              GDestroyNotify destroy);
 /* friend/unfriend recommendations and clearCache; TRUE if the stanza was for the parent logic */
 gboolean kith_parent_handle_stanza (KithParent *self, xmpp_stanza_t *stanza);
 /* forgets every cached answer (a new parent, a new owner) */

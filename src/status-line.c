@@ -67,7 +67,7 @@ kith_status_line_free (KithStatusLine *self)
 
 	if (self == NULL)
 		return;
-	/* questions still open: their answers find nobody */
+	/* questions still open: their answers find nobody (each frees its record when it ends) */
 	g_hash_table_iter_init (&iter, self->asking);
 	while (g_hash_table_iter_next (&iter, NULL, &value))
 		((KithStatusRight *)value)->line = NULL;
@@ -138,6 +138,17 @@ kith_status_line_retry_cb (gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* a question's record, freed when the question ends: answered, or never (the device went) */
+static void
+kith_status_line_asked_free (gpointer data)
+{
+	KithStatusRight *asked = data;
+
+	if (asked->line != NULL && g_hash_table_lookup (asked->line->asking, asked->jid) == asked)
+		g_hash_table_remove (asked->line->asking, asked->jid);
+	kith_status_right_free (asked);
+}
+
 static void
 kith_status_line_answer_cb (gboolean allowed, GPtrArray *names, const gchar *reason,
                             gpointer user_data)
@@ -146,10 +157,8 @@ kith_status_line_answer_cb (gboolean allowed, GPtrArray *names, const gchar *rea
 	KithStatusLine *self = asked->line;
 	KithStatusRight *right;
 
-	if (self == NULL) {
-		kith_status_right_free (asked);
+	if (self == NULL)
 		return;
-	}
 	g_hash_table_remove (self->asking, asked->jid);
 	right = g_hash_table_lookup (self->rights, asked->jid);
 	if (right != NULL && g_strcmp0 (reason, KITH_PARENT_UNAVAILABLE) == 0) {
@@ -167,7 +176,6 @@ kith_status_line_answer_cb (gboolean allowed, GPtrArray *names, const gchar *rea
 		right->names = names != NULL ? g_ptr_array_ref (names) : NULL;
 		self->retry_s = KITH_STATUS_RETRY_FIRST_S;
 	}
-	kith_status_right_free (asked);
 	self->callbacks.changed (self->user_data);
 	if (right != NULL && right->joining) {
 		g_autofree gchar *jid = g_strdup (right->jid);
@@ -208,7 +216,8 @@ kith_status_line_ask (KithStatusLine *self)
 		request->from = g_strdup (right->jid);
 		request->flags = KITH_READ_MOMENTARY;
 		request->field_names = g_ptr_array_ref (names);
-		kith_parent_can_read (self->parent, request, kith_status_line_answer_cb, asked);
+		kith_parent_can_read (self->parent, request, kith_status_line_answer_cb, asked,
+		                      kith_status_line_asked_free);
 	}
 }
 
