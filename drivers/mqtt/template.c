@@ -160,8 +160,9 @@ kith_mqtt_template_parse_accessor (KithMqttTemplate *self, KithMqttScan *scan)
 		kith_mqtt_scan_blanks (scan);
 		accessor.key = kith_mqtt_scan_quoted (scan);
 		if (accessor.key == NULL) {
+			/* an index a JSON array can have (json-glib counts in guint) */
 			if (!kith_mqtt_scan_number (scan, &number) || number != floor (number) ||
-			    number < 0)
+			    number < 0 || number > G_MAXUINT)
 				return FALSE;
 			accessor.index = (gint64)number;
 		}
@@ -393,8 +394,15 @@ kith_mqtt_template_apply_filter (const KithMqttFilter *filter, JsonNode *node, G
 			}
 			number = filter->argument;
 		}
-		if (filter->kind == KITH_MQTT_FILTER_INT)
+		if (filter->kind == KITH_MQTT_FILTER_INT) {
+			/* what a gint64 holds: -2^63 <= number < 2^63 */
+			if (!(number >= (gdouble)G_MININT64 && number < -(gdouble)G_MININT64)) {
+				g_set_error (error, KITH_ERROR, KITH_ERROR_INVALID,
+				             "%g is too large for int", number);
+				return NULL;
+			}
 			return json_node_init_int (json_node_alloc (), (gint64)trunc (number));
+		}
 		return json_node_init_double (json_node_alloc (), number);
 	case KITH_MQTT_FILTER_ROUND: {
 		gdouble scale = pow (10, filter->has_argument ? filter->argument : 0);

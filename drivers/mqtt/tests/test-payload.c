@@ -41,12 +41,20 @@ static const RenderCase render_cases[] = {
 	{ "{{ value_json.t }}", "not json", NULL, KITH_ERROR_INVALID },
 	{ "{{ value_json.t | float }}", "{\"t\": \"warm\"}", NULL, KITH_ERROR_INVALID },
 	{ "{{ value_json.t | round(1) }}", "{\"t\": \"21.46\"}", NULL, KITH_ERROR_INVALID },
+	/* beyond a gint64 */
+	{ "{{ value_json.t | int }}", "{\"t\": 1e300}", NULL, KITH_ERROR_INVALID },
+	{ "{{ value_json.t | int }}", "{\"t\": \"9.3e18\"}", NULL, KITH_ERROR_INVALID },
+	{ "{{ value_json.t | int(1e300) }}", "{\"t\": \"n/a\"}", NULL, KITH_ERROR_INVALID },
+	{ "{{ value_json.t | int }}", "{\"t\": -9223372036854775808}", "-9223372036854775808" },
+	{ "{{ value_json.list[4294967295] }}", "{\"list\": [1]}", NULL, KITH_ERROR_NOT_FOUND },
 };
 
 static const gchar *const unsupported_templates[] = {
 	"{% if value == '1' %}on{% else %}off{% endif %}",
 	"{{ value_json.t / 10 }}",
 	"{{ value_json.t | float * 1.8 + 32 }}",
+	"{{ value_json[1e308] }}",
+	"{{ value_json.list[4294967296] }}",
 	"{{ value_json.t | default(0) }}",
 	"{{ value_json.t }} °C",
 	"{{ states('sensor.x') }}",
