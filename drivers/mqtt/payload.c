@@ -119,9 +119,20 @@ kith_mqtt_extract_new_path (const gchar *expression, GError **error)
 	g_autoptr (GError) error_local = NULL;
 	KithMqttExtract *self;
 
+	/* json-glib 1.6 aborts on ['name without its closing quote */
+	for (const gchar *open = strstr (expression, "['"); open != NULL;
+	     open = strstr (open + 2, "['")) {
+		if (strchr (open + 2, '\'') == NULL) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+			             "'%s' is not a JSON path (a quote is not closed)", expression);
+			return NULL;
+		}
+	}
+	/* and fails on some without saying why (an empty one) */
 	if (!json_path_compile (path, expression, &error_local)) {
 		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "'%s' is not a JSON path (%s)",
-		             expression, error_local->message);
+		             expression,
+		             error_local != NULL ? error_local->message : "it does not compile");
 		return NULL;
 	}
 	self = kith_mqtt_extract_alloc (KITH_MQTT_EXTRACT_PATH, expression);

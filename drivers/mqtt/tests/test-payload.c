@@ -246,6 +246,8 @@ static const PathCase path_cases[] = {
 	{ "$.temp", "", NULL, KITH_ERROR_INVALID },
 };
 
+static const gchar *const bad_paths[] = { "$['", "$.a['b", "$['a']['b", "$['*", "" };
+
 static void
 test_extract_path (void)
 {
@@ -274,6 +276,12 @@ test_extract_path (void)
 	}
 	g_assert_null (kith_mqtt_extract_new_path ("temp[", &error));
 	g_assert_error (error, KITH_ERROR, KITH_ERROR_CONFIG);
+	/* what json-glib aborts on, or refuses without an error */
+	for (guint i = 0; i < G_N_ELEMENTS (bad_paths); i++) {
+		g_clear_error (&error);
+		g_assert_null (kith_mqtt_extract_new_path (bad_paths[i], &error));
+		g_assert_error (error, KITH_ERROR, KITH_ERROR_CONFIG);
+	}
 }
 
 static void
