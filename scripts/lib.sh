@@ -20,6 +20,9 @@ KITH_PACKAGING_PACKAGES=(
 	dpkg-dev debhelper lintian crossbuild-essential-arm64 qemu-user-static
 	qemu-system-x86 mmdebstrap e2fsprogs procps util-linux systemd
 )
+# the fuzz tier (tests/fuzz): clang with its sanitizer runtimes and libFuzzer
+# shellcheck disable=SC2034
+KITH_FUZZ_PACKAGES=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # and on top of those, what the test suites use (ejabberd: a second real
 # server for the component mode tests, run privately like prosody; the
 # hardware tier, tests/hw: qemu, the guest's busybox and i2c-tools, and what
@@ -34,6 +37,7 @@ KITH_TEST_PACKAGES=(
 	qemu-system-x86 busybox-static i2c-tools cpio xz-utils make libelf1
 	python3-pymodbus python3-serial python3-serial-asyncio socat faketime
 	"${KITH_PACKAGING_PACKAGES[@]}"
+	"${KITH_FUZZ_PACKAGES[@]}"
 )
 
 kith_log() {

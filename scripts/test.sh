@@ -9,14 +9,18 @@
 #   build/       the normal build, warnings are errors
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer; the
 #                integration tests get kithd from meson, so they run this one
+# and a third time with clang for the fuzz suite only:
+#   build-fuzz/  -Dfuzzing=true: each libFuzzer harness of tests/fuzz runs
+#                for fuzz_seconds (20), then its corpus and regressions once
 # the last line it prints is `N passed, N failed` (`, N skipped` when
-# anything skipped), counted over both builds; a setup or build step that
+# anything skipped), counted over all builds; a setup or build step that
 # breaks counts as one failure. exit status 0 only if nothing failed.
 #
-# environment: KITH_TEST_ARGS extra arguments for both `meson test` runs
-# (e.g. "--suite unit" or a test name); KITH_SKIP_ASAN=1 only runs build/;
-# KITH_PACKAGING=0 skips the packaging tier (tests/packaging), which the
-# normal build runs (as root: it installs the package on this machine).
+# environment: KITH_TEST_ARGS extra arguments for every `meson test` run
+# (e.g. "--suite unit" or a test name); KITH_SKIP_ASAN=1 skips build-asan/,
+# KITH_SKIP_FUZZ=1 skips build-fuzz/; KITH_PACKAGING=0 skips the packaging
+# tier (tests/packaging), which the normal build runs (as root: it installs
+# the package on this machine).
 
 set -uo pipefail
 
@@ -94,6 +98,11 @@ if [[ ${KITH_SKIP_ASAN:-0} != 1 ]]; then
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
+fi
+
+if [[ ${KITH_SKIP_FUZZ:-0} != 1 ]]; then
+	# the sanitizers' options come with each test (tests/fuzz/meson.build)
+	CC=clang build_and_test build-fuzz "-Dfuzzing=true" "--suite fuzz"
 fi
 
 finish
