@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "fuzz.h"
 
+#include "kith-build.h"
+
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -29,7 +31,10 @@ kith_fuzz_init (void)
 	g_log_set_writer_func (kith_fuzz_log_writer, NULL, NULL);
 	/* the configuration's own StateDirectory= counts, not the service manager's */
 	g_unsetenv ("STATE_DIRECTORY");
-	g_setenv ("KITH_MODBUS_PROFILE_DIR", "/nonexistent", TRUE);
+#ifdef KITH_DRIVER_MODBUS
+	/* the shipped profiles, as the source tree has them (Units=1:eastron-sdm120) */
+	g_setenv ("KITH_MODBUS_PROFILE_DIR", KITH_MODBUS_SOURCE_PROFILE_DIR, TRUE);
+#endif
 }
 
 gboolean

@@ -7,6 +7,7 @@
  * An input is kith.conf; after a NUL byte, if there is one, conf.d/50-fuzz.conf.
  */
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -36,6 +37,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	g_autoptr (KithConfig) config = NULL;
 	g_autoptr (KithDaemon) daemon = NULL;
 	g_autoptr (GString) out = g_string_new (NULL);
+	g_autoptr (GError) error = NULL;
 
 	g_assert_true (
 	        g_file_set_contents (fuzz_path, (const gchar *)data, (gssize)main_size, NULL));
@@ -43,11 +45,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	if (nul != NULL)
 		g_assert_true (g_file_set_contents (fuzz_dropin, (const gchar *)nul + 1,
 		                                    (gssize)(size - main_size - 1), NULL));
-	config = kith_config_load (fuzz_path, NULL);
-	if (config == NULL)
-		return 0;
-	daemon = kith_daemon_new (config, NULL);
+	config = kith_config_load (fuzz_path, &error);
+	if (config != NULL)
+		daemon = kith_daemon_new (config, &error);
 	if (daemon != NULL)
 		kith_daemon_describe (daemon, out);
+	if (kith_fuzz_verbose ())
+		fprintf (stderr, "%s\n", error != NULL ? error->message : out->str);
 	return 0;
 }
