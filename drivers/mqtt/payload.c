@@ -58,8 +58,9 @@ kith_mqtt_message_get_json (KithMqttMessage *message, GError **error)
 		                                        (gssize)message->length, &error_local)) {
 			message->parse_error =
 			        g_strdup_printf ("payload is not JSON (%s)", error_local->message);
-		} else {
-			message->root = json_parser_steal_root (parser);
+		} else if ((message->root = json_parser_steal_root (parser)) == NULL) {
+			/* json-glib takes blanks alone for a document without a value */
+			message->parse_error = g_strdup ("payload holds no JSON value");
 		}
 	}
 	if (message->root == NULL)

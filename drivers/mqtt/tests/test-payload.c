@@ -304,6 +304,12 @@ test_message_check (void)
 	g_clear_error (&error);
 	kith_mqtt_message_init (&message, "t", "ok", 2, FALSE);
 	g_assert_true (kith_mqtt_message_check (&message, KITH_MQTT_PAYLOAD_MAX, &error));
+	/* blanks alone are no JSON, and say so */
+	kith_mqtt_message_init (&message, "t", " \n", 2, FALSE);
+	g_assert_null (kith_mqtt_message_get_json (&message, &error));
+	g_assert_error (error, KITH_ERROR, KITH_ERROR_INVALID);
+	g_assert_nonnull (strstr (error->message, "no JSON value"));
+	kith_mqtt_message_clear (&message);
 }
 
 typedef struct {
