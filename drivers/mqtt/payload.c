@@ -44,6 +44,51 @@ kith_mqtt_message_check (KithMqttMessage *message, gsize max, GError **error)
 	return TRUE;
 }
 
+/* JSON nested deeper than this is refused before json-glib sees it: its parser recurses once
+ * per level, and a payload of 200 KB of [ overflows the stack */
+#define KITH_MQTT_JSON_DEPTH_MAX 128
+
+/* TRUE if no bracket of text is deeper than KITH_MQTT_JSON_DEPTH_MAX; the brackets in strings
+ * ("…" with escapes, '…' without: json-glib takes both) and in comments do not count */
+static gboolean
+kith_mqtt_json_depth_ok (const gchar *text, gsize length)
+{
+	guint depth = 0;
+
+	for (gsize i = 0; i < length; i++) {
+		const gchar *end = NULL;
+
+		switch (text[i]) {
+		case '"':
+			for (i++; i < length && text[i] != '"'; i++)
+				i += text[i] == '\\';
+			break;
+		case '\'':
+			end = memchr (text + i + 1, '\'', length - i - 1);
+			i = end != NULL ? (gsize)(end - text) : length;
+			break;
+		case '/':
+			if (i + 1 < length && text[i + 1] == '*') {
+				end = memmem (text + i + 2, length - i - 2, "*/", 2);
+				i = end != NULL ? (gsize)(end - text) + 1 : length;
+			}
+			break;
+		case '[':
+		case '{':
+			if (++depth > KITH_MQTT_JSON_DEPTH_MAX)
+				return FALSE;
+			break;
+		case ']':
+		case '}':
+			depth -= depth > 0;
+			break;
+		default:
+			break;
+		}
+	}
+	return TRUE;
+}
+
 JsonNode *
 kith_mqtt_message_get_json (KithMqttMessage *message, GError **error)
 {
@@ -54,6 +99,10 @@ kith_mqtt_message_get_json (KithMqttMessage *message, GError **error)
 		message->parsed = TRUE;
 		if (message->length == 0) {
 			message->parse_error = g_strdup ("payload is empty");
+		} else if (!kith_mqtt_json_depth_ok (message->payload, message->length)) {
+			message->parse_error = g_strdup_printf (
+			        "payload is not JSON kith reads (nested deeper than %d levels)",
+			        KITH_MQTT_JSON_DEPTH_MAX);
 		} else if (!json_parser_load_from_data (parser, message->payload,
 		                                        (gssize)message->length, &error_local)) {
 			message->parse_error =

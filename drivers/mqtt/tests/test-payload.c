@@ -284,6 +284,22 @@ test_extract_path (void)
 	}
 }
 
+typedef struct {
+	const gchar *head, *tail; /* around the nested brackets */
+	guint levels;
+	gboolean refused;
+} DeepCase;
+
+static const DeepCase deep_cases[] = {
+	{ "", "", 128, FALSE },
+	{ "", "", 129, TRUE },
+	{ "", "", 200000, TRUE },
+	{ "[\"[[[[[\", '[[[[', /* [[[[ */ ", "]", 127, FALSE },
+	{ "[\"\\\"]]]]]]\", ", "]", 200000, TRUE },
+	{ "['\"', ", ", '\"']", 200000, TRUE },
+	{ "[/* \" */ ", "]", 200000, TRUE },
+};
+
 static void
 test_message_check (void)
 {
@@ -304,6 +320,30 @@ test_message_check (void)
 	g_clear_error (&error);
 	kith_mqtt_message_init (&message, "t", "ok", 2, FALSE);
 	g_assert_true (kith_mqtt_message_check (&message, KITH_MQTT_PAYLOAD_MAX, &error));
+	/* nesting that would overflow json-glib's recursive parser is refused before it; brackets
+	 * in strings and comments do not count, strings do not hide brackets from the count */
+	for (guint i = 0; i < G_N_ELEMENTS (deep_cases); i++) {
+		g_autoptr (GString) text = g_string_new (deep_cases[i].head);
+		JsonNode *root;
+		for (guint j = 0; j < deep_cases[i].levels; j++)
+			g_string_append_c (text, '[');
+		for (guint j = 0; j < deep_cases[i].levels; j++)
+			g_string_append_c (text, ']');
+		g_string_append (text, deep_cases[i].tail);
+		g_test_message ("%s + %u levels + %s", deep_cases[i].head, deep_cases[i].levels,
+		                deep_cases[i].tail);
+		kith_mqtt_message_init (&message, "t", text->str, text->len, FALSE);
+		root = kith_mqtt_message_get_json (&message, &error);
+		if (deep_cases[i].refused) {
+			g_assert_null (root);
+			g_assert_error (error, KITH_ERROR, KITH_ERROR_INVALID);
+			g_clear_error (&error);
+		} else {
+			g_assert_no_error (error);
+			g_assert_nonnull (root);
+		}
+		kith_mqtt_message_clear (&message);
+	}
 	/* blanks alone are no JSON, and say so */
 	kith_mqtt_message_init (&message, "t", " \n", 2, FALSE);
 	g_assert_null (kith_mqtt_message_get_json (&message, &error));
