@@ -409,6 +409,7 @@ kith_history_prune (KithHistory *self)
 {
 	gint64 now = g_get_real_time ();
 	gint64 limit = (gint64)self->limits.max_mb * 1024 * 1024;
+	gint64 used;
 
 	/* hourly, and at once when the clock went back past the last time */
 	if (now - self->pruned_at > (gint64)KITH_HISTORY_PRUNE_S * G_USEC_PER_SEC ||
@@ -417,15 +418,20 @@ kith_history_prune (KithHistory *self)
 		kith_history_delete_before (self, now - (gint64)self->limits.days * 86400 *
 		                                                  G_USEC_PER_SEC);
 	}
-	for (guint round = 0; limit > 0 && round < 10 && kith_history_used_bytes (self) > limit;
-	     round++) {
+	used = limit > 0 ? kith_history_used_bytes (self) : 0;
+	for (guint round = 0; limit > 0 && round < 10 && used > limit; round++) {
 		gint64 oldest = kith_history_oldest (self);
-		gint64 newest = MAX (now, kith_history_newest (self));
+		gint64 newest = kith_history_newest (self);
+		/* the share of the time kept that is over the limit goes, and a tenth more so
+		 * that this is not done again at the next write; at most half of it at a time
+		 * (the readings need not be spread evenly over the time kept, which ends at the
+		 * newest reading, not now: the clock may have gone back past it) */
+		gdouble share = CLAMP (1.0 - (gdouble)limit / (gdouble)used + 0.1, 0.1, 0.5);
 		if (oldest == 0)
 			break;
-		/* the oldest tenth of the time kept goes (the time kept ends at the newest
-		 * reading: the clock may have gone back past it) */
-		kith_history_delete_before (self, oldest + MAX ((newest - oldest) / 10, 1));
+		kith_history_delete_before (
+		        self, oldest + MAX ((gint64)((gdouble)(newest - oldest) * share), 1));
+		used = kith_history_used_bytes (self);
 	}
 	(void)kith_history_exec (self, "PRAGMA incremental_vacuum", NULL);
 }
