@@ -20,8 +20,9 @@ typedef struct {
 	const gchar *const *keys;
 } KithConfigGroup;
 
-static const gchar *const kith_keys_kith[] = { "StateDirectory", "HistoryDays", "HistoryMaxMB",
-	                                       "AdminGroup", NULL };
+static const gchar *const kith_keys_kith[] = {
+	"StateDirectory", "HistoryDays", "HistoryMaxMB", "HistoryWriteMinutes", "AdminGroup", NULL,
+};
 static const gchar *const kith_keys_xmpp[] = {
 	"Mode",
 	"Server",
@@ -595,7 +596,9 @@ kith_config_load (const gchar *path, GError **error)
 	if (!kith_config_get_uint (config, "kith", "HistoryDays", 30, 0, 3650,
 	                           &config->history_days, error) ||
 	    !kith_config_get_uint (config, "kith", "HistoryMaxMB", 64, 1, 1000000,
-	                           &config->history_max_mb, error))
+	                           &config->history_max_mb, error) ||
+	    !kith_config_get_uint (config, "kith", "HistoryWriteMinutes", 5, 1, 60,
+	                           &config->history_write_minutes, error))
 		return NULL;
 	config->admin_group = kith_config_get_string (config, "kith", "AdminGroup", "");
 	if (!kith_config_parse_xmpp (config, error))

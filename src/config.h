@@ -38,6 +38,7 @@ typedef struct {
 	gchar *state_directory;
 	guint history_days;   /* readings kept this long (0: no history) */
 	guint history_max_mb; /* and history.db no larger than this */
+	guint history_write_minutes; /* readings wait in memory at most this long */
 	gchar *admin_group;   /* members may change things through kithctl; "" = root only */
 
 	KithMode mode;

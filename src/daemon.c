@@ -448,7 +448,8 @@ kith_daemon_start (KithDaemon *self, GError **error)
 		return FALSE;
 	if (self->config->history_days > 0) {
 		KithHistoryLimits limits = { self->config->history_days,
-			                     self->config->history_max_mb };
+			                     self->config->history_max_mb,
+			                     self->config->history_write_minutes * 60 };
 		g_autoptr (GError) error_local = NULL;
 		/* without its history the gateway still runs: said, and on it goes */
 		self->history =

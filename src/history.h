@@ -10,9 +10,9 @@ G_BEGIN_DECLS
 /*
  * Every reading kithd takes, kept on disk for a while (STATE_DIR/history.db, SQLite, WAL):
  * friends ask for it with XEP-0323 historical readouts, so what was read while the XMPP server
- * was unreachable is not lost. Written for SD cards: readings wait in memory and go to disk in
- * one transaction a minute (or every few thousand), with no fsync of their own (WAL with
- * synchronous=NORMAL: a power cut loses at most the last minute). A ring by age and by size:
+ * was unreachable is not lost. Written for SD cards: readings wait in memory and go to disk
+ * every few minutes (or every few thousand), series by series, with no fsync of their own
+ * (WAL with synchronous=NORMAL: a power cut loses at most what waited). A ring by age and by size:
  * what is older than the age limit goes; past the size limit the oldest tenth goes.
  */
 typedef struct _KithHistory KithHistory;
@@ -20,6 +20,7 @@ typedef struct _KithHistory KithHistory;
 typedef struct {
 	guint days;   /* readings older than this go (0: no history at all) */
 	guint max_mb; /* the database stays below this */
+	guint write_s; /* readings wait in memory at most this long (0: 300 s) */
 } KithHistoryLimits;
 
 /* one reading out of the history */
@@ -38,6 +39,9 @@ void kith_history_free (KithHistory *self);
 void kith_history_record (KithHistory *self, KithDevice *device);
 /* writes what waits now (also done by itself, about once a minute) */
 void kith_history_flush (KithHistory *self);
+/* writes what waits in slices, from the main loop's next idle moments on (done by itself
+ * about once a minute) */
+void kith_history_write_soon (KithHistory *self);
 /* a device's readings between from and to (g_get_real_time () units, inclusive; 0: no bound)
  * of the fields in names (NULL: all), oldest first, at most max: the oldest ones after from
  * when from is given, else the newest ones up to to (KithSample) */

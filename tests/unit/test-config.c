@@ -67,6 +67,9 @@ test_defaults (Fixture *fixture, gconstpointer data)
 	g_assert_cmpint (config->policy, ==, KITH_POLICY_OPEN);
 	g_assert_false (config->register_accounts);
 	g_assert_cmpstr (config->state_directory, ==, "/var/lib/kith");
+	g_assert_cmpuint (config->history_days, ==, 30);
+	g_assert_cmpuint (config->history_max_mb, ==, 64);
+	g_assert_cmpuint (config->history_write_minutes, ==, 5);
 	g_assert_cmpuint (config->buses->len, ==, 1);
 }
 
@@ -119,6 +122,8 @@ typedef struct {
 static const BadCase bad_cases[] = {
 	{ "[xmpp]\nServer=x\n", "[xmpp] Domain: a domain name is required" },
 	{ GOOD_XMPP "Port=70000\n", "[xmpp] Port: 70000 is out of range 1..65535" },
+	{ "[kith]\nHistoryWriteMinutes=0\n" GOOD_XMPP,
+	  "[kith] HistoryWriteMinutes: 0 is out of range 1..60" },
 	{ GOOD_XMPP "Port=-1\n", "[xmpp] Port: -1 is out of range 1..65535" },
 	{ GOOD_XMPP "Port=0x10\n", "[xmpp] Port: '0x10' is not a number" },
 	{ GOOD_XMPP "Port=abc\n", "[xmpp] Port: 'abc' is not a number" },

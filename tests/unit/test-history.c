@@ -172,8 +172,10 @@ test_history_slices (void)
 		sample (history, a, start + (gint64)i * G_USEC_PER_SEC / 8, i);
 	g_assert_cmpuint (kith_history_pending (history), ==, 60000);
 	g_assert_true (g_main_context_iteration (NULL, FALSE));
-	g_assert_cmpuint (kith_history_pending (history), <, 60000);
-	g_assert_cmpuint (kith_history_pending (history), >, 0);
+	/* one slice inserted some (in the transaction still open: they still wait) */
+	g_assert_cmpuint (kith_history_count (history), <, 60000);
+	g_assert_cmpuint (kith_history_count (history), >, 0);
+	g_assert_cmpuint (kith_history_pending (history), ==, 60000);
 	while (kith_history_pending (history) > 0)
 		g_main_context_iteration (NULL, FALSE);
 	g_assert_cmpuint (kith_history_count (history), ==, 60000);
