@@ -513,11 +513,40 @@ class Kithd:
     SANITIZER_REPORT = re.compile(
         r'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ')
 
+    LEAK_RECORD = re.compile(
+        r'^(Direct|Indirect) leak of \d+ byte\(s\) in \d+ object\(s\) '
+        r'allocated from:\n((?:[ \t]+#\d+ .*\n?)+)', re.M)
+
+    @classmethod
+    def library_internal_leaks(cls, text):
+        """True when a LeakSanitizer report holds only leaks allocated by
+        libstrophe for itself: no frame of the stack is outside libstrophe
+        but the allocator. libstrophe 0.12 frees the state of a SASL SCRAM
+        exchange only in the handler of the server's answer, so a
+        connection ended in the middle of a login (kithd stopping, the
+        server going away) leaves 78 bytes behind in the library, which
+        kithd cannot free. A leak of kithd's own (a stanza it never
+        released, say) has kithd's frames in its stack and still fails."""
+        if 'ERROR: AddressSanitizer' in text or 'runtime error: ' in text:
+            return False
+        report = text[text.find('ERROR: LeakSanitizer'):]
+        records = cls.LEAK_RECORD.findall(report)
+        if not records:
+            return False
+        for _, frames in records:
+            for frame in frames.strip().splitlines()[1:]:
+                if 'libstrophe.so' not in frame:
+                    return False
+        return True
+
     def check_sanitizers(self):
         """Under ASan/UBSan, a report in kithd's stderr fails the test."""
         text = self.log_text()
         found = self.SANITIZER_REPORT.search(text)
-        if found:
+        if found and self.library_internal_leaks(text):
+            sys.stderr.write('note: a leak inside libstrophe (its SASL state '
+                             'of a login cut short), not kithd\'s\n')
+        elif found:
             raise AssertionError('sanitizer report from kithd:\n'
                                  + text[max(0, found.start() - 200):][:6000])
 
