@@ -161,6 +161,9 @@ def main():
     modbus = modbus_harness.Server(tmp, units)
     prosody = Prosody(tmp, tls=False, storage='memory', components=('devices',))
     groups = {
+        # the whole hour is kept (2.2 million readings, ~62 MB): the default 64 MB ring
+        # would take the oldest minutes, which the gaps below would count as missing
+        'kith': {'HistoryMaxMB': '1000'},
         'bus:m': {'Driver': 'mqtt', 'Broker': '127.0.0.1', 'Port': str(broker.port)},
         'bus:mb': {'Driver': 'modbus', 'Transport': 'tcp', 'Host': '127.0.0.1',
                    'Port': str(modbus.port), 'Interval': '1',
