@@ -56,6 +56,7 @@ struct _KithMqttClient {
 	gint64 connected_at; /* monotonic time of the last CONNACK */
 	guint short_lived;   /* links in a row that dropped soon after they came up */
 	GHashTable *filters; /* subscribed filters */
+	gint ready_mid;      /* the SUBSCRIBE of a new link whose SUBACK makes it ready (0: none) */
 	GHashTable *pending; /* mid -> KithMqttPending */
 	KithMqttClientMessageFunc message_func;
 	KithMqttClientStateFunc state_func;
@@ -136,9 +137,11 @@ kith_mqtt_client_fail_pending (KithMqttClient *self, const gchar *reason)
 	}
 }
 
-static void
+/* subscribes again to every filter; the message id of the last SUBSCRIBE (0: none sent) */
+static gint
 kith_mqtt_client_subscribe_all (KithMqttClient *self)
 {
+	gint last = 0;
 	g_autoptr (GPtrArray) filters = g_ptr_array_new ();
 	GHashTableIter iter;
 	gpointer filter;
@@ -148,12 +151,17 @@ kith_mqtt_client_subscribe_all (KithMqttClient *self)
 		g_ptr_array_add (filters, filter);
 	for (guint i = 0; i < filters->len; i += KITH_MQTT_SUBSCRIBE_CHUNK) {
 		guint n = MIN (KITH_MQTT_SUBSCRIBE_CHUNK, filters->len - i);
+		gint mid = 0;
 		gint rc = mosquitto_subscribe_multiple (
-		        self->mosq, NULL, (int)n, (char *const *)filters->pdata + i, 1, 0, NULL);
-		if (rc != MOSQ_ERR_SUCCESS)
+		        self->mosq, &mid, (int)n, (char *const *)filters->pdata + i, 1, 0, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
 			g_message ("%s: subscribing failed: %s", self->options.host,
 			           mosquitto_strerror (rc));
+			return 0;
+		}
+		last = mid;
 	}
+	return last;
 }
 
 static void
@@ -183,9 +191,26 @@ kith_mqtt_client_connect_cb (struct mosquitto *mosq, void *data, int rc)
 	else
 		g_message ("connected to %s:%u as %s", self->options.host, self->options.port,
 		           self->options.client_id);
-	kith_mqtt_client_subscribe_all (self);
 	mosquitto_publish (self->mosq, NULL, self->options.status_topic, strlen ("online"),
 	                   "online", 1, true);
+	/* the devices answer once the broker has their subscriptions (it acknowledges them in
+	 * order: the last one's SUBACK says all are in); a value published before would not
+	 * reach them */
+	self->ready_mid = kith_mqtt_client_subscribe_all (self);
+	if (self->ready_mid == 0 && self->state_func != NULL)
+		self->state_func (TRUE, NULL, self->user_data);
+}
+
+static void
+kith_mqtt_client_subscribe_cb (struct mosquitto *mosq, void *data, int mid, int qos_count,
+                               const int *granted_qos)
+{
+	KithMqttClient *self = data;
+
+	if (self->state != KITH_MQTT_CLIENT_CONNECTED || self->ready_mid == 0 ||
+	    mid != self->ready_mid)
+		return;
+	self->ready_mid = 0;
 	if (self->state_func != NULL)
 		self->state_func (TRUE, NULL, self->user_data);
 }
@@ -263,6 +288,7 @@ kith_mqtt_client_new (const KithMqttClientOptions *options, GError **error)
 	mosquitto_int_option (self->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_callback_set (self->mosq, kith_mqtt_client_connect_cb);
 	mosquitto_disconnect_callback_set (self->mosq, kith_mqtt_client_disconnect_cb);
+	mosquitto_subscribe_callback_set (self->mosq, kith_mqtt_client_subscribe_cb);
 	mosquitto_publish_callback_set (self->mosq, kith_mqtt_client_publish_cb);
 	mosquitto_message_callback_set (self->mosq, kith_mqtt_client_message_cb);
 	mosquitto_log_callback_set (self->mosq, kith_mqtt_client_log_cb);
@@ -453,6 +479,7 @@ kith_mqtt_client_lost (KithMqttClient *self, const gchar *reason)
 
 	if (self->state == KITH_MQTT_CLIENT_STOPPED || self->state == KITH_MQTT_CLIENT_WAITING)
 		return;
+	self->ready_mid = 0;
 	if (was_connected) {
 		gint64 lived = g_get_monotonic_time () - self->connected_at;
 		/* after a link that held a while, the same reason is news again */
