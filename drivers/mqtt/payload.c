@@ -128,8 +128,86 @@ struct _KithMqttExtract {
 	KithMqttExtractKind kind;
 	KithMqttTemplate *template;
 	JsonPath *path;
+	GArray *steps; /* KithMqttStep: a plain path, walked here instead of by path */
 	gchar *text;
 };
+
+/* one step of a plain JSON path: a member, or an element of an array (negative: from the
+ * end) */
+typedef struct {
+	gchar *member;
+	gint64 index;
+} KithMqttStep;
+
+static void
+kith_mqtt_step_clear (gpointer data)
+{
+	g_free (((KithMqttStep *)data)->member);
+}
+
+/*
+ * The steps of a plain path, made of members and array indices only ($.a.b[0], $['a b'][-1]),
+ * or NULL for any other. Such paths are walked here: json-glib 1.6's JsonPath takes an index
+ * without checking it against the array (an index past the end of a payload's array is a
+ * critical, and an abort where criticals are fatal).
+ */
+static GArray *
+kith_mqtt_path_steps (const gchar *p)
+{
+	g_autoptr (GArray) steps = g_array_new (FALSE, TRUE, sizeof (KithMqttStep));
+
+	g_array_set_clear_func (steps, kith_mqtt_step_clear);
+	if (*p++ != '$')
+		return NULL;
+	while (*p != '\0') {
+		KithMqttStep step = { NULL, 0 };
+		if (p[0] == '.') {
+			const gchar *end = p + 1;
+			if (p[1] == '.' || p[1] == '*' || p[1] == '\0')
+				return NULL;
+			while (*end != '\0' && *end != '.' && *end != '[')
+				end++;
+			step.member = g_strndup (p + 1, end - p - 1);
+			p = end;
+		} else if (p[0] == '[' && (p[1] == '\'' || p[1] == '"')) {
+			const gchar *end = strchr (p + 2, p[1]);
+			if (end == NULL || end[1] != ']')
+				return NULL;
+			step.member = g_strndup (p + 2, end - p - 2);
+			p = end + 2;
+		} else if (p[0] == '[') {
+			const gchar *digits = p + 1 + (p[1] == '-');
+			gchar *end = NULL;
+			if (!g_ascii_isdigit (*digits))
+				return NULL;
+			step.index = g_ascii_strtoll (p + 1, &end, 10);
+			if (end == NULL || *end != ']' || end - digits > 9)
+				return NULL;
+			p = end + 1;
+		} else {
+			return NULL;
+		}
+		g_array_append_val (steps, step);
+	}
+	return g_steal_pointer (&steps);
+}
+
+/* the first array index, slice, set or filter of a path, if it has one */
+static gboolean
+kith_mqtt_path_indexes (const gchar *p)
+{
+	for (; (p = strchr (p, '[')) != NULL; p++) {
+		if (p[1] == '\'' || p[1] == '"') {
+			const gchar *end = strchr (p + 2, p[1]);
+			if (end == NULL)
+				return FALSE;
+			p = end;
+		} else if (!(p[1] == '*' && p[2] == ']')) {
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
 
 static KithMqttExtract *
 kith_mqtt_extract_alloc (KithMqttExtractKind kind, const gchar *text)
@@ -167,6 +245,7 @@ kith_mqtt_extract_new_path (const gchar *expression, GError **error)
 {
 	g_autoptr (JsonPath) path = json_path_new ();
 	g_autoptr (GError) error_local = NULL;
+	g_autoptr (GArray) steps = NULL;
 	KithMqttExtract *self;
 
 	/* json-glib 1.6 aborts on ['name without its closing quote */
@@ -185,8 +264,17 @@ kith_mqtt_extract_new_path (const gchar *expression, GError **error)
 		             error_local != NULL ? error_local->message : "it does not compile");
 		return NULL;
 	}
+	steps = kith_mqtt_path_steps (expression);
+	if (steps == NULL && kith_mqtt_path_indexes (expression)) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
+		             "'%s': array indices are taken in a plain path of members and indices "
+		             "($.a[0].b), not with *, .. or slices, sets and filters",
+		             expression);
+		return NULL;
+	}
 	self = kith_mqtt_extract_alloc (KITH_MQTT_EXTRACT_PATH, expression);
 	self->path = g_steal_pointer (&path);
+	self->steps = g_steal_pointer (&steps);
 	return self;
 }
 
@@ -204,6 +292,7 @@ kith_mqtt_extract_unref (KithMqttExtract *self)
 		return;
 	kith_mqtt_template_free (self->template);
 	g_clear_object (&self->path);
+	g_clear_pointer (&self->steps, g_array_unref);
 	g_free (self->text);
 	g_free (self);
 }
@@ -229,6 +318,34 @@ kith_mqtt_extract_run_path (KithMqttExtract *self, KithMqttMessage *message, GEr
 
 	if (root == NULL)
 		return NULL;
+	if (self->steps != NULL) {
+		JsonNode *node = root;
+		for (guint i = 0; node != NULL && i < self->steps->len; i++) {
+			const KithMqttStep *step = &g_array_index (self->steps, KithMqttStep, i);
+			if (step->member != NULL) {
+				JsonObject *object = JSON_NODE_HOLDS_OBJECT (node)
+				                             ? json_node_get_object (node)
+				                             : NULL;
+				node = object != NULL ? json_object_get_member (object, step->member)
+				                      : NULL;
+			} else {
+				JsonArray *elements = JSON_NODE_HOLDS_ARRAY (node)
+				                              ? json_node_get_array (node)
+				                              : NULL;
+				gint64 length = elements != NULL ? json_array_get_length (elements) : 0;
+				gint64 index = step->index < 0 ? length + step->index : step->index;
+				node = index >= 0 && index < length
+				               ? json_array_get_element (elements, (guint)index)
+				               : NULL;
+			}
+		}
+		if (node == NULL) {
+			g_set_error (error, KITH_ERROR, KITH_ERROR_NOT_FOUND,
+			             "nothing at %s in the payload", self->text);
+			return NULL;
+		}
+		return json_node_copy (node);
+	}
 	matches = json_path_match (self->path, root);
 	array = json_node_get_array (matches);
 	if (array == NULL || json_array_get_length (array) == 0) {

@@ -241,12 +241,23 @@ static const PathCase path_cases[] = {
 	{ "$['a b']", "{\"a b\": \"x\"}", "\"x\"" },
 	{ "$.list[1]", "{\"list\": [10, 20]}", "20" },
 	{ "$..t", "{\"x\": {\"t\": 1}}", "1" },
+	{ "$.list[-1]", "{\"list\": [10, 20]}", "20" },
+	{ "$[0].t", "[{\"t\": 5}]", "5" },
+	{ "$['a'][1]", "{\"a\": [[], \"y\"]}", "\"y\"" },
+	{ "$.*", "{\"t\": 3}", "3" },
+	/* past the end of the payload's array, or not an array at all */
+	{ "$['a'][2]", "{\"a\": [\"en\", 2]}", NULL, KITH_ERROR_NOT_FOUND },
+	{ "$.list[-3]", "{\"list\": [10, 20]}", NULL, KITH_ERROR_NOT_FOUND },
+	{ "$.list[0]", "{\"list\": {\"0\": 1}}", NULL, KITH_ERROR_NOT_FOUND },
+	{ "$.a.b", "{\"a\": [1]}", NULL, KITH_ERROR_NOT_FOUND },
 	{ "$.missing", "{\"temp\": 65.2}", NULL, KITH_ERROR_NOT_FOUND },
 	{ "$.temp", "65.2 degrees", NULL, KITH_ERROR_INVALID },
 	{ "$.temp", "", NULL, KITH_ERROR_INVALID },
 };
 
-static const gchar *const bad_paths[] = { "$['", "$.a['b", "$['a']['b", "$['*", "" };
+static const gchar *const bad_paths[] = { "$['", "$.a['b", "$['a']['b", "$['*", "",
+	                                  /* indices json-glib would not check */
+	                                  "$..a[0]", "$.*[1]", "$.a[0:2]", "$.a[0,1]" };
 
 static void
 test_extract_path (void)
