@@ -13,7 +13,7 @@ G_BEGIN_DECLS
  * was unreachable is not lost. Written for SD cards: readings wait in memory and go to disk
  * every few minutes (or every few thousand), series by series, with no fsync of their own
  * (WAL with synchronous=NORMAL: a power cut loses at most what waited). A ring by age and by size:
- * what is older than the age limit goes; past the size limit the oldest tenth goes.
+ * what is older than the age limit goes; past the size limit the oldest readings go.
  */
 typedef struct _KithHistory KithHistory;
 
