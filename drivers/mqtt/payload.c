@@ -146,67 +146,94 @@ kith_mqtt_step_clear (gpointer data)
 }
 
 /*
- * The steps of a plain path, made of members and array indices only ($.a.b[0], $['a b'][-1]),
- * or NULL for any other. Such paths are walked here: json-glib 1.6's JsonPath takes an index
- * without checking it against the array (an index past the end of a payload's array is a
- * critical, and an abort where criticals are fatal).
+ * The grammar of a Path= kithd takes, checked before json-glib sees it: `$`, then steps
+ * `.name`, `['name']`, `[N]` (negative: from the end), `.*`, `[*]`, and `..` before a name or
+ * `*`. json-glib 1.6's JsonPath compiler reads past the end of some malformed paths and
+ * aborts on others, and its matcher takes an array index without checking it against the
+ * array (past the end of a payload's array: a critical, an abort where criticals are fatal).
+ * So a plain path (members and indices only) is walked here, and json-glib matches only
+ * paths with * or .., where indices are refused. Returns FALSE with error for a path outside
+ * the grammar; *steps: the steps of a plain path, NULL for another.
  */
-static GArray *
-kith_mqtt_path_steps (const gchar *p)
+static gboolean
+kith_mqtt_path_parse (const gchar *expression, GArray **steps, GError **error)
 {
-	g_autoptr (GArray) steps = g_array_new (FALSE, TRUE, sizeof (KithMqttStep));
+	g_autoptr (GArray) plain = g_array_new (FALSE, TRUE, sizeof (KithMqttStep));
+	const gchar *p = expression;
+	const gchar *why = NULL;
+	gboolean wild = FALSE, indexed = FALSE;
 
-	g_array_set_clear_func (steps, kith_mqtt_step_clear);
+	g_array_set_clear_func (plain, kith_mqtt_step_clear);
+	*steps = NULL;
 	if (*p++ != '$')
-		return NULL;
-	while (*p != '\0') {
+		why = "it does not begin with $";
+	while (why == NULL && *p != '\0') {
 		KithMqttStep step = { NULL, 0 };
 		if (p[0] == '.') {
-			const gchar *end = p + 1;
-			if (p[1] == '.' || p[1] == '*' || p[1] == '\0')
-				return NULL;
-			while (*end != '\0' && *end != '.' && *end != '[')
-				end++;
+			const gchar *end;
+			if (p[1] == '.') {
+				wild = TRUE;
+				p++;
+			}
+			if (p[1] == '*') {
+				wild = TRUE;
+				p += 2;
+				continue;
+			}
+			for (end = p + 1; *end != '\0' && *end != '.' && *end != '[' && *end != ']' &&
+			                  *end != '\'' && *end != '*';
+			     end++)
+				;
+			if (end == p + 1) {
+				why = "a name is missing after a dot";
+				break;
+			}
 			step.member = g_strndup (p + 1, end - p - 1);
 			p = end;
-		} else if (p[0] == '[' && (p[1] == '\'' || p[1] == '"')) {
-			const gchar *end = strchr (p + 2, p[1]);
-			if (end == NULL || end[1] != ']')
-				return NULL;
+		} else if (p[0] == '[' && p[1] == '\'') {
+			const gchar *end = strchr (p + 2, '\'');
+			if (end == NULL || end == p + 2 || end[1] != ']') {
+				why = "a ['name'] is not closed";
+				break;
+			}
 			step.member = g_strndup (p + 2, end - p - 2);
 			p = end + 2;
+		} else if (p[0] == '[' && p[1] == '*' && p[2] == ']') {
+			wild = TRUE;
+			p += 3;
+			continue;
 		} else if (p[0] == '[') {
 			const gchar *digits = p + 1 + (p[1] == '-');
 			gchar *end = NULL;
-			if (!g_ascii_isdigit (*digits))
-				return NULL;
+			if (!g_ascii_isdigit (*digits)) {
+				why = "a bracket holds neither 'a name', * nor an index";
+				break;
+			}
 			step.index = g_ascii_strtoll (p + 1, &end, 10);
-			if (end == NULL || *end != ']' || end - digits > 9)
-				return NULL;
+			if (*end != ']' || end - digits > 9) {
+				why = "an index is not a number below a billion in brackets (no slices or "
+				      "sets)";
+				break;
+			}
+			indexed = TRUE;
 			p = end + 1;
 		} else {
-			return NULL;
+			why = "a step begins with neither . nor [";
+			break;
 		}
-		g_array_append_val (steps, step);
+		g_array_append_val (plain, step);
 	}
-	return g_steal_pointer (&steps);
-}
-
-/* the first array index, slice, set or filter of a path, if it has one */
-static gboolean
-kith_mqtt_path_indexes (const gchar *p)
-{
-	for (; (p = strchr (p, '[')) != NULL; p++) {
-		if (p[1] == '\'' || p[1] == '"') {
-			const gchar *end = strchr (p + 2, p[1]);
-			if (end == NULL)
-				return FALSE;
-			p = end;
-		} else if (!(p[1] == '*' && p[2] == ']')) {
-			return TRUE;
-		}
+	if (why == NULL && wild && indexed)
+		why = "array indices are taken in a plain path of members and indices ($.a[0].b), "
+		      "not with * or ..";
+	if (why != NULL) {
+		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "'%s' is not a JSON path kithd "
+		             "takes: %s", expression, why);
+		return FALSE;
 	}
-	return FALSE;
+	if (!wild)
+		*steps = g_steal_pointer (&plain);
+	return TRUE;
 }
 
 static KithMqttExtract *
@@ -243,34 +270,23 @@ kith_mqtt_extract_new_members (const gchar *const *keys)
 KithMqttExtract *
 kith_mqtt_extract_new_path (const gchar *expression, GError **error)
 {
-	g_autoptr (JsonPath) path = json_path_new ();
+	g_autoptr (JsonPath) path = NULL;
 	g_autoptr (GError) error_local = NULL;
 	g_autoptr (GArray) steps = NULL;
 	KithMqttExtract *self;
 
-	/* json-glib 1.6 aborts on ['name without its closing quote */
-	for (const gchar *open = strstr (expression, "['"); open != NULL;
-	     open = strstr (open + 2, "['")) {
-		if (strchr (open + 2, '\'') == NULL) {
+	if (!kith_mqtt_path_parse (expression, &steps, error))
+		return NULL;
+	/* json-glib for * and .. (it fails on some paths without saying why) */
+	if (steps == NULL) {
+		path = json_path_new ();
+		if (!json_path_compile (path, expression, &error_local)) {
 			g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
-			             "'%s' is not a JSON path (a quote is not closed)", expression);
+			             "'%s' is not a JSON path (%s)", expression,
+			             error_local != NULL ? error_local->message
+			                                 : "it does not compile");
 			return NULL;
 		}
-	}
-	/* and fails on some without saying why (an empty one) */
-	if (!json_path_compile (path, expression, &error_local)) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG, "'%s' is not a JSON path (%s)",
-		             expression,
-		             error_local != NULL ? error_local->message : "it does not compile");
-		return NULL;
-	}
-	steps = kith_mqtt_path_steps (expression);
-	if (steps == NULL && kith_mqtt_path_indexes (expression)) {
-		g_set_error (error, KITH_ERROR, KITH_ERROR_CONFIG,
-		             "'%s': array indices are taken in a plain path of members and indices "
-		             "($.a[0].b), not with *, .. or slices, sets and filters",
-		             expression);
-		return NULL;
 	}
 	self = kith_mqtt_extract_alloc (KITH_MQTT_EXTRACT_PATH, expression);
 	self->path = g_steal_pointer (&path);

@@ -257,7 +257,9 @@ static const PathCase path_cases[] = {
 
 static const gchar *const bad_paths[] = { "$['", "$.a['b", "$['a']['b", "$['*", "",
 	                                  /* indices json-glib would not check */
-	                                  "$..a[0]", "$.*[1]", "$.a[0:2]", "$.a[0,1]" };
+	                                  "$..a[0]", "$.*[1]", "$.a[0:2]", "$.a[0,1]",
+	                                  /* what json-glib's compiler read past the end of */
+	                                  "$['Z['564[*]612['['$['a3]*7[\"'", "$.", "$a", "$['']" };
 
 static void
 test_extract_path (void)
