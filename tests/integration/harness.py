@@ -575,10 +575,31 @@ class Kithd:
         return query_db(self.db, sql, args)
 
     def kill9(self):
+        gone = self._component_disconnects()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+            # a component started again before the server has dropped the
+            # killed one's stream races its teardown (Prosody may then hold
+            # the new stream as not connected); the service restarts after
+            # 5 s, a test at once: it waits for the server to notice
+            deadline = time.monotonic() + 5
+            while gone is not None and self._component_disconnects() <= gone \
+                    and time.monotonic() < deadline:
+                time.sleep(0.01)
         self.proc = None
+
+    def _component_disconnects(self):
+        """How often the server logged the devices component's stream
+        closing (None: not component mode, or no log to read)."""
+        log = getattr(self.prosody, 'log', None)
+        if self.mode != 'component' or log is None:
+            return None
+        try:
+            with open(log, errors='replace') as f:
+                return f.read().count(f'component disconnected: {self.domain}')
+        except OSError:
+            return None
 
     # -- observation --------------------------------------------------------------
 
