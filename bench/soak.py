@@ -292,6 +292,8 @@ def main():
         'info': info, 'args': vars(args), 'exit': code,
         'warnings': sum(1 for line in log_text.splitlines() if 'WARNING' in line),
         'criticals': sum(1 for line in log_text.splitlines() if 'CRITICAL' in line),
+        'warning_lines': [line for line in log_text.splitlines()
+                          if 'WARNING' in line or 'CRITICAL' in line][:10],
         'rss_first_mb': statistics.median(first) / 1024,
         'rss_last_mb': statistics.median(last) / 1024,
         'rss_max_mb': max(r['rss_kb'] for r in rows) / 1024,
@@ -317,7 +319,8 @@ def write_report(args, r, rows, mono0):
         f"{args.sim} sim thermometers + {args.mqtt} MQTT devices + {args.modbus} Modbus units "
         f"(component mode), a reading a second each, {args.minutes:g} min; the XMPP server "
         f"stopped for {args.outage:g} s in the middle. kithd's exit code: {r['exit']}, "
-        f"{r['warnings']} warnings and {r['criticals']} criticals in its log.", '',
+        f"{r['warnings']} warnings and {r['criticals']} criticals in its log"
+        + ''.join(f"\n\n    {line}" for line in r['warning_lines']) + ('.' if not r['warning_lines'] else ''), '',
         '| | |', '|---|---|',
         f"| RSS, median of the first / last 10 min | {r['rss_first_mb']:.1f} MB / "
         f"{r['rss_last_mb']:.1f} MB (max {r['rss_max_mb']:.1f} MB) |",
