@@ -116,7 +116,7 @@ class Outage:
         self.world = world
         self.watch = watch
         self.seconds = seconds
-        self.down = self.gone = self.up = None
+        self.down = self.gone = self.starting = self.up = None
 
     def stop(self):
         """Stops the server: its streams close at once (self.down), the
@@ -126,10 +126,13 @@ class Outage:
         self.gone = time.time()
 
     def start(self):
-        """Starts it again `seconds` after it exited; self.up: accepting."""
+        """Starts it again `seconds` after it exited; self.starting: its
+        process started again, self.up: it said it accepts (a device may be
+        back in between: its listener opens before the server says so)."""
         left = self.gone + self.seconds - time.time()
         if left > 0:
             time.sleep(left)
+        self.starting = time.time()
         self.world.prosody.start()
         self.up = time.time()
 
@@ -144,7 +147,8 @@ class Outage:
         want = {self.world.kithd.domain} if component else set(devices)
         deadline = time.monotonic() + timeout
         while True:
-            seen = {who: t for t, _, who in self.watch.of('online', self.up)}
+            seen = {who: t for t, _, who in
+                    self.watch.of('online', self.starting)}
             if want <= set(seen):
                 return {who: seen[who] for who in want}
             if time.monotonic() > deadline:
@@ -156,8 +160,8 @@ class Outage:
     def figures(self, back):
         """The connection-rate profile: a dict of numbers and tables."""
         attempts = self.watch.of('attempt', self.down)
-        during = [t for t, *_ in attempts if t < self.up]
-        after = [t for t, *_ in attempts if t >= self.up]
+        during = [t for t, *_ in attempts if t < self.starting]
+        after = [t for t, *_ in attempts if t >= self.starting]
         per_s = per_window([t for t, *_ in attempts], self.down, 1.0)
         online = sorted(back.values())
         return {
@@ -168,8 +172,8 @@ class Outage:
             'max_attempts_100ms_during': max_in_window(during, 0.1),
             'max_attempts_100ms_after': max_in_window(after, 0.1),
             'max_online_100ms': max_in_window(online, 0.1),
-            'first_back_s': round(online[0] - self.up, 2),
-            'all_back_s': round(online[-1] - self.up, 2),
+            'first_back_s': round(max(0.0, online[0] - self.up), 2),
+            'all_back_s': round(max(0.0, online[-1] - self.up), 2),
             'attempts_per_s': [per_s.get(i, 0) for i in
                                range(int((max(online) - self.down) // 1) + 1)],
         }
@@ -182,7 +186,7 @@ class Outage:
         bound = 15 if self.world.kithd.mode == 'component' else 120
         by_who = collections.defaultdict(list)
         for t, _, who in self.watch.of('attempt', self.down):
-            if t < self.up:
+            if t < self.starting:
                 by_who[who].append(t)
         bad = []
         for who, times in by_who.items():
@@ -202,20 +206,24 @@ def utc(seconds):
 
 
 def history_gaps(peer, kithd, device, start, end, seqnr, interval=1.0):
-    """Historical readout of device between the wall times start and end:
-    (sorted distinct reading times, readings missing: a gap of g s where
-    readings come every `interval` s misses round(g / interval) - 1)."""
+    """Historical readout of device over the whole seconds from the one
+    start falls in to the one end falls in: (sorted distinct reading times,
+    readings missing). Time stamps say whole seconds, so two readings a
+    tick apart can share one; what counts is how many readings each field
+    has, against one per `interval` over the window."""
+    first, last = int(start), int(end)
     reply, msgs = readout_raw(
         peer, kithd.full(device), seqnr,
-        f"historical='true' from='{utc(start)}' to='{utc(end)}'", timeout=20)
+        f"historical='true' from='{utc(first)}' to='{utc(last)}'", timeout=20)
     if reply.get('type') != 'result':
         raise AssertionError(f'historical readout of {device}: '
                              f'{reply.get("type")}')
-    times = sorted({parse_utc(f['timestamp']).timestamp()
-                    for f in fields_of(msgs)})
-    lost = 0
-    for a, b in zip([start] + times, times + [end]):
-        lost += max(0, round((b - a) / interval) - 1)
+    fields = fields_of(msgs)
+    times = sorted({parse_utc(f['timestamp']).timestamp() for f in fields})
+    counts = collections.Counter(f.get('name') for f in fields)
+    expected = round((last - first) / interval)
+    lost = max((max(0, expected - n) for n in counts.values()),
+               default=expected)
     return times, lost
 
 
